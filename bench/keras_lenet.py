@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Keras/TensorFlow-CPU reference for the LeNet-5 training-throughput benchmark.
+
+The same network as labs/lenet (C1 6@5x5 same, max-pool, C3 16@5x5 valid, max-pool,
+120-84-10, ReLU), Adam, batch 128, on the bundled MNIST sample. Prints the median
+samples/s of steady-state training, measured two ways: `model.fit` over an epoch and a
+`train_on_batch` loop. Used only for benchmarks, never by the labs or tests:
+
+    python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu
+    /tmp/tfvenv/bin/python bench/keras_lenet.py [--threads 2] [--repeats 5]
+"""
+import argparse
+import gzip
+import json
+import os
+import statistics
+import struct
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--threads", type=int, default=0, help="TF intra/inter-op threads (0 = TF default)")
+parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
+args = parser.parse_args()
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+if args.threads:
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+
+root = os.path.join(os.path.dirname(__file__), "..", "datasets", "mnist")
+with gzip.open(os.path.join(root, "train-images-idx3-ubyte.gz")) as f:
+    _, n, rows, cols = struct.unpack(">IIII", f.read(16))
+    x = np.frombuffer(f.read(), dtype=np.uint8).reshape(n, rows, cols, 1)
+with gzip.open(os.path.join(root, "train-labels-idx1-ubyte.gz")) as f:
+    f.read(8)
+    y = np.frombuffer(f.read(), dtype=np.uint8).astype("int64")
+x = ((x.astype("float32") / 255.0) - 0.1307) / 0.3081
+
+batch = 128
+model = keras.Sequential([
+    keras.Input((28, 28, 1)),
+    keras.layers.Conv2D(6, 5, padding="same", activation="relu"),
+    keras.layers.MaxPooling2D(2),
+    keras.layers.Conv2D(16, 5, activation="relu"),
+    keras.layers.MaxPooling2D(2),
+    keras.layers.Flatten(),
+    keras.layers.Dense(120, activation="relu"),
+    keras.layers.Dense(84, activation="relu"),
+    keras.layers.Dense(10),
+])
+assert model.count_params() == 61706, model.count_params()
+model.compile(optimizer=keras.optimizers.Adam(1e-3),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+
+# Enough data for `steps` batches per repeat.
+need = args.steps * batch
+reps = -(-need // len(x))
+xs = np.concatenate([x] * reps)[:need]
+ys = np.concatenate([y] * reps)[:need]
+
+model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0)  # warm-up (graph tracing)
+fit_rates = []
+for _ in range(args.repeats):
+    start = time.perf_counter()
+    model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    fit_rates.append(need / (time.perf_counter() - start))
+
+loop_rates = []
+for _ in range(args.repeats):
+    start = time.perf_counter()
+    for s in range(args.steps):
+        model.train_on_batch(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch])
+    loop_rates.append(need / (time.perf_counter() - start))
+
+print(json.dumps({
+    "framework": f"keras {keras.__version__} / tensorflow {tf.__version__}",
+    "threads": args.threads or "default",
+    "batch": batch,
+    "fit_samples_per_s_median": round(statistics.median(fit_rates)),
+    "train_on_batch_samples_per_s_median": round(statistics.median(loop_rates)),
+    "fit_all": [round(r) for r in fit_rates],
+    "train_on_batch_all": [round(r) for r in loop_rates],
+}))

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# LeNet-5 training throughput, burn (flex) vs Keras/TensorFlow-CPU, measured in one session
+# on the same machine, alternating so that both see the same background load.
+#
+#   python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu
+#   bash bench/lenet.sh [rounds]        # writes one JSON line per measurement to stdout
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+python=${PYTHON:-/tmp/tfvenv/bin/python}
+cargo build --release -q -p lab-lenet --example bench
+echo "# $(date -u +%FT%TZ) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+for round in $(seq "$rounds"); do
+  echo "# round $round"
+  target/release/examples/bench 5 100
+  "$python" bench/keras_lenet.py --repeats 5 --steps 100
+done

@@ -1,0 +1,109 @@
+//! The flags every lab shares. A lab flattens [`CommonArgs`] into its own `clap` parser and
+//! adds only the flags of its lesson.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::datasets::{DataSource, data_dir};
+use crate::device::DeviceChoice;
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct CommonArgs {
+    /// Passes over the training set [default: depends on the lab and on --full/--quick]
+    #[arg(long)]
+    pub epochs: Option<usize>,
+
+    /// Images (or sequences) per training step [default: depends on the lab]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+
+    /// Learning rate of the optimiser [default: depends on the lab]
+    #[arg(long)]
+    pub lr: Option<f64>,
+
+    /// Seed for weight initialisation, shuffling and the validation split
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Backend to run on; GPU backends need the matching cargo feature
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+
+    /// Folder for full datasets (one sub-folder per dataset, official file names)
+    /// [default: $BURN_LABS_DATA, else data/ in the repository]
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Folder for run folders: each run writes to <out>/<lab>/<date-time>/
+    #[arg(long, default_value = "runs")]
+    pub out: PathBuf,
+
+    /// Train on the official full dataset (downloaded to the data folder if missing)
+    /// instead of the small sample bundled with the course
+    #[arg(long, conflicts_with = "quick")]
+    pub full: bool,
+
+    /// A seconds-long smoke run on a slice of the bundled sample
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Continue an interrupted run from the last checkpoint in this run folder
+    #[arg(long, value_name = "RUN_FOLDER")]
+    pub resume: Option<PathBuf>,
+}
+
+/// Defaults a lab picks for each mode: sample (the default), `--full` and `--quick`.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+}
+
+/// The three modes of every lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Sample,
+    Full,
+    Quick,
+}
+
+impl CommonArgs {
+    pub fn mode(&self) -> Mode {
+        if self.quick {
+            Mode::Quick
+        } else if self.full {
+            Mode::Full
+        } else {
+            Mode::Sample
+        }
+    }
+
+    /// Where the data comes from for this mode.
+    pub fn source(&self) -> DataSource {
+        match self.mode() {
+            Mode::Full => DataSource::Full {
+                data_dir: data_dir(self.data_dir.as_deref()),
+            },
+            Mode::Sample | Mode::Quick => DataSource::Sample,
+        }
+    }
+
+    /// Epochs, batch size and learning rate: the flags where given, else the lab's defaults
+    /// for the mode.
+    pub fn hyper(&self, sample: Defaults, full: Defaults, quick: Defaults) -> Defaults {
+        let base = match self.mode() {
+            Mode::Sample => sample,
+            Mode::Full => full,
+            Mode::Quick => quick,
+        };
+        Defaults {
+            epochs: self.epochs.unwrap_or(base.epochs),
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            lr: self.lr.unwrap_or(base.lr),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Where the data lives.
+//!
+//! * **Bundled samples** ship with the course in the repository's `datasets/` folder: small
+//!   cuts of the real datasets, in the official file formats, so every lab runs offline out
+//!   of the box.
+//! * **Full datasets** go to a *data directory*, one folder per dataset with the official file
+//!   names (`<data-dir>/mnist/train-images-idx3-ubyte.gz`, …). They are downloaded on first use
+//!   with `--full`; a file you fetched by hand and put there is used as it is.
+//!
+//! The data directory is, in order: `--data-dir`, the `BURN_LABS_DATA` environment variable,
+//! or `data/` at the top of the repository.
+
+use std::path::{Path, PathBuf};
+
+/// The repository's top folder, as seen when the labs were compiled.
+pub fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The folder of bundled samples (`datasets/` in the repository).
+///
+/// `BURN_LABS_SAMPLES` overrides it, for a binary copied away from its checkout.
+pub fn samples_dir() -> PathBuf {
+    match std::env::var_os("BURN_LABS_SAMPLES") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repository_root().join("datasets"),
+    }
+}
+
+/// The data directory for full datasets: `--data-dir`, else `BURN_LABS_DATA`, else `data/`
+/// at the top of the repository.
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("BURN_LABS_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repository_root().join("data"),
+    }
+}
+
+/// Which copy of a dataset a lab trains on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataSource {
+    /// The small real sample bundled in `datasets/`.
+    Sample,
+    /// The official full dataset in (or downloaded to) this data directory.
+    Full { data_dir: PathBuf },
+}
+
+impl DataSource {
+    pub fn describe(&self) -> String {
+        match self {
+            DataSource::Sample => format!("bundled sample ({})", samples_dir().display()),
+            DataSource::Full { data_dir } => format!("full dataset ({})", data_dir.display()),
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! # `shared`: everything the labs have in common
+//!
+//! Every lab of the course is a small binary that only holds what its lesson is about: the
+//! model, how a batch is built, and what to show at the end. The rest lives here, once:
+//!
+//! | module | what it gives a lab |
+//! |---|---|
+//! | [`cli`] | the flags every lab takes (`--epochs`, `--device`, `--full`, `--quick`, …) |
+//! | [`device`] | turning `--device` into a burn [`Device`](burn::tensor::Device) |
+//! | [`datasets`] | where bundled samples and full datasets live |
+//! | [`download`] | checksum-verified, resumable downloads of the official files |
+//! | [`mnist`] | the MNIST loader (official IDX files) |
+//! | [`auto_mpg`], [`alice`], [`imdb`], [`imagenet`] | Auto MPG, the Alice text, IMDB reviews, ImageNet labels |
+//! | [`images`] | an in-memory image set used by the vision labs |
+//! | [`cifar10`] | the CIFAR-10 loader (official binary batches), normalisation, augmentation |
+//! | [`archive`] | safe `.tar.gz` extraction |
+//! | [`train`] | the training loop: progress, metrics, history, checkpoints, early stopping |
+//! | [`plot`] | PNG plots: curves, confusion matrices, image grids, filters |
+//! | [`run`] | the run folder (`runs/<lab>/<time>/`) and the summary at the end |
+//! | [`report`] | tables for the terminal: model summaries, the final summary |
+//! | [`rng`] | a tiny seeded random generator for shuffling |
+
+pub mod alice;
+pub mod archive;
+pub mod auto_mpg;
+pub mod cifar10;
+pub mod cli;
+pub mod datasets;
+pub mod device;
+pub mod download;
+pub mod error;
+pub mod imagenet;
+pub mod images;
+pub mod imdb;
+pub mod mnist;
+pub mod plot;
+pub mod report;
+pub mod rng;
+pub mod run;
+pub mod train;
+
+pub use error::DataError;
+
+/// Every lab links this crate, so every lab gets this allocator. burn allocates and frees
+/// large temporary tensors at each step; with glibc's malloc the same binary was seen to run
+/// at very different speeds from one run to the next (memory handed back to the system and
+/// mapped again). mimalloc keeps that memory around.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

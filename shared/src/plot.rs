@@ -1,0 +1,384 @@
+//! PNG plots, drawn with plotters.
+//!
+//! Text is drawn with the DejaVu Sans font embedded in the binary (`assets/`), so plots look
+//! the same everywhere and need no system fonts or libraries.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::train::History;
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+
+fn init_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is part of the binary, so this cannot fail at run time.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
+    });
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().into()
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
+    move |e| anyhow!("drawing {}: {e:?}", path.display())
+}
+
+/// Training curves: loss (left) and metric (right), training vs validation, per epoch.
+pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
+    plot_curves(
+        path,
+        title,
+        &[
+            Panel {
+                title: "loss",
+                y_label: "loss",
+                series: vec![
+                    (
+                        "train",
+                        BLUE,
+                        history
+                            .epochs
+                            .iter()
+                            .map(|r| (r.epoch, r.train_loss))
+                            .collect(),
+                    ),
+                    (
+                        "valid",
+                        RED,
+                        history
+                            .epochs
+                            .iter()
+                            .map(|r| (r.epoch, r.valid_loss))
+                            .collect(),
+                    ),
+                ],
+            },
+            Panel {
+                title: &history.metric,
+                y_label: &history.metric,
+                series: vec![
+                    (
+                        "train",
+                        BLUE,
+                        history
+                            .epochs
+                            .iter()
+                            .map(|r| (r.epoch, r.train_metric))
+                            .collect(),
+                    ),
+                    (
+                        "valid",
+                        RED,
+                        history
+                            .epochs
+                            .iter()
+                            .map(|r| (r.epoch, r.valid_metric))
+                            .collect(),
+                    ),
+                ],
+            },
+        ],
+    )
+}
+
+/// One chart of [`plot_curves`]: named series of (epoch, value) points.
+pub struct Panel<'a> {
+    pub title: &'a str,
+    pub y_label: &'a str,
+    pub series: Vec<(&'a str, RGBColor, Vec<(usize, f64)>)>,
+}
+
+/// Line charts side by side, sharing the x axis "epoch".
+pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
+    init_font();
+    let err = draw_err(path);
+    let width = 560 * panels.len().max(1) as u32;
+    let root = BitMapBackend::new(path, (width, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    let root = root.titled(title, font(22)).map_err(&err)?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for (panel, area) in panels.iter().zip(areas.iter()) {
+        draw_panel(area, panel).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
+    }
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
+fn draw_panel(area: &Area, panel: &Panel) -> Result<()> {
+    let points = panel
+        .series
+        .iter()
+        .flat_map(|(_, _, p)| p.iter())
+        .filter(|(_, v)| v.is_finite());
+    let (mut lo, mut hi, mut last_epoch) = (f64::INFINITY, f64::NEG_INFINITY, 1usize);
+    for &(epoch, value) in points {
+        lo = lo.min(value);
+        hi = hi.max(value);
+        last_epoch = last_epoch.max(epoch);
+    }
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(1e-3);
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, font(18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.5f64..last_epoch as f64 + 0.5, (lo - pad)..(hi + pad))
+        .map_err(chart_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(panel.y_label)
+        .label_style(font(13))
+        .axis_desc_style(font(15))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(chart_err)?;
+    for (name, color, points) in &panel.series {
+        let points: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|(_, v)| v.is_finite())
+            .map(|&(e, v)| (e as f64, v))
+            .collect();
+        let color = *color;
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(chart_err)?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(chart_err)?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(font(14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(chart_err)?;
+    Ok(())
+}
+
+/// Plotters errors, for `?` into anyhow.
+fn chart_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// A confusion matrix as a heat map: rows are the true classes, columns the predictions.
+/// Colour shows the share of each true class; the number is the count.
+pub fn plot_confusion(
+    path: &Path,
+    matrix: &[Vec<usize>],
+    class_names: &[String],
+    title: &str,
+) -> Result<()> {
+    init_font();
+    let err = draw_err(path);
+    let n = matrix.len().max(1);
+    let label_width = class_names.iter().map(|c| c.len()).max().unwrap_or(1) as i32 * 9 + 20;
+    let cell = (560 / n as i32).clamp(24, 64);
+    let (left, top) = (label_width + 30, 70);
+    let size = (
+        left + cell * n as i32 + 30,
+        top + cell * n as i32 + label_width + 40,
+    );
+    let root = BitMapBackend::new(path, (size.0 as u32, size.1 as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    root.draw(&Text::new(title.to_string(), (20, 15), font(20)))
+        .map_err(&err)?;
+    root.draw(&Text::new(
+        "predicted →".to_string(),
+        (left, top - 25),
+        font(15),
+    ))
+    .map_err(&err)?;
+    root.draw(&Text::new("true ↓".to_string(), (10, top - 25), font(15)))
+        .map_err(&err)?;
+    for (t, row) in matrix.iter().enumerate() {
+        let total: usize = row.iter().sum::<usize>().max(1);
+        for (p, &count) in row.iter().enumerate() {
+            let share = count as f64 / total as f64;
+            let shade = (255.0 * (1.0 - share)) as u8;
+            let color = RGBColor(shade, shade, 255);
+            let (x, y) = (left + p as i32 * cell, top + t as i32 * cell);
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cell, y + cell)],
+                color.filled(),
+            ))
+            .map_err(&err)?;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cell, y + cell)],
+                RGBColor(200, 200, 200),
+            ))
+            .map_err(&err)?;
+            if count > 0 {
+                let text_color = if share > 0.5 { WHITE } else { BLACK };
+                let label = count.to_string();
+                let size = (cell / 3).clamp(9, 16);
+                let style = font(size as u32).color(&text_color);
+                let tx = x + cell / 2 - (label.len() as i32 * size) / 3;
+                root.draw(&Text::new(label, (tx, y + cell / 2 - size / 2), style))
+                    .map_err(&err)?;
+            }
+        }
+        let name = class_names.get(t).cloned().unwrap_or_else(|| t.to_string());
+        root.draw(&Text::new(
+            name,
+            (20, top + t as i32 * cell + cell / 2 - 7),
+            font(14),
+        ))
+        .map_err(&err)?;
+    }
+    for (p, name) in class_names.iter().enumerate().take(n) {
+        let x = left + p as i32 * cell + cell / 2 - 5;
+        let style = font(14).transform(FontTransform::Rotate90);
+        root.draw(&Text::new(
+            name.clone(),
+            (x, top + n as i32 * cell + 8),
+            style,
+        ))
+        .map_err(&err)?;
+    }
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
+/// One picture of an image grid.
+#[derive(Debug, Clone)]
+pub struct GridImage {
+    /// `channels * height * width` bytes, channel-major (1 channel: grey, 3: RGB).
+    pub pixels: Vec<u8>,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub caption: String,
+    /// Drawn with a red frame and caption (a misclassified example).
+    pub highlight: bool,
+}
+
+/// Images in a grid with a caption under each one.
+pub fn plot_image_grid(
+    path: &Path,
+    images: &[GridImage],
+    columns: usize,
+    title: &str,
+) -> Result<()> {
+    init_font();
+    let err = draw_err(path);
+    let columns = columns.clamp(1, images.len().max(1));
+    let rows = images.len().div_ceil(columns).max(1);
+    let (h, w) = images
+        .first()
+        .map(|i| (i.height, i.width))
+        .unwrap_or((1, 1));
+    let scale = (112 / h.max(w)).clamp(1, 8) as i32;
+    let caption_height = 20;
+    let cell_w = (w as i32 * scale + 14).max(92);
+    let cell_h = h as i32 * scale + caption_height + 14;
+    let top = 44;
+    let size = (
+        columns as i32 * cell_w + 10,
+        top + rows as i32 * cell_h + 10,
+    );
+    let root = BitMapBackend::new(path, (size.0 as u32, size.1 as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    root.draw(&Text::new(title.to_string(), (10, 10), font(18)))
+        .map_err(&err)?;
+    for (k, image) in images.iter().enumerate() {
+        let x0 = 5 + (k % columns) as i32 * cell_w + (cell_w - w as i32 * scale) / 2;
+        let y0 = top + (k / columns) as i32 * cell_h;
+        let plane = image.height * image.width;
+        for y in 0..image.height {
+            for x in 0..image.width {
+                let at = |c: usize| {
+                    image
+                        .pixels
+                        .get(c * plane + y * image.width + x)
+                        .copied()
+                        .unwrap_or(0)
+                };
+                let color = if image.channels >= 3 {
+                    RGBColor(at(0), at(1), at(2))
+                } else {
+                    RGBColor(at(0), at(0), at(0))
+                };
+                let (px, py) = (x0 + x as i32 * scale, y0 + y as i32 * scale);
+                root.draw(&Rectangle::new(
+                    [(px, py), (px + scale, py + scale)],
+                    color.filled(),
+                ))
+                .map_err(&err)?;
+            }
+        }
+        if image.highlight {
+            let frame = [
+                (x0 - 2, y0 - 2),
+                (x0 + w as i32 * scale + 1, y0 + h as i32 * scale + 1),
+            ];
+            root.draw(&Rectangle::new(frame, RED.stroke_width(2)))
+                .map_err(&err)?;
+        }
+        let color = if image.highlight { RED } else { BLACK };
+        let caption_x = 5 + (k % columns) as i32 * cell_w + 4;
+        root.draw(&Text::new(
+            image.caption.clone(),
+            (caption_x, y0 + h as i32 * scale + 4),
+            font(13).color(&color),
+        ))
+        .map_err(&err)?;
+    }
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
+/// Scales real values to 0-255 grey levels (the smallest value black, the largest white).
+pub fn to_grey(values: &[f32]) -> Vec<u8> {
+    let lo = values.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let range = (hi - lo).max(1e-12);
+    values
+        .iter()
+        .map(|v| (255.0 * (v - lo) / range).round() as u8)
+        .collect()
+}
+
+/// A stack of 2-D maps (`[count, height, width]`, e.g. conv filters or feature maps) as a
+/// grid of grey images, each scaled to its own range.
+pub fn plot_maps(
+    path: &Path,
+    values: &[f32],
+    shape: [usize; 3],
+    captions: &[String],
+    columns: usize,
+    title: &str,
+) -> Result<()> {
+    let [count, height, width] = shape;
+    let plane = height * width;
+    let images: Vec<GridImage> = (0..count)
+        .map(|k| GridImage {
+            pixels: to_grey(&values[k * plane..(k + 1) * plane]),
+            channels: 1,
+            height,
+            width,
+            caption: captions.get(k).cloned().unwrap_or_default(),
+            highlight: false,
+        })
+        .collect();
+    plot_image_grid(path, &images, columns, title)
+}

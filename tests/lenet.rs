@@ -1,0 +1,241 @@
+//! Lab 1 tests: the architecture against the lecture, training, saving, and the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use lab_lenet::data::MnistBatcher;
+use lab_lenet::model::{LeNet, LeNetConfig};
+use shared::datasets::samples_dir;
+use shared::train::{Batcher, Supervised};
+
+fn sample_batcher(n: usize) -> MnistBatcher {
+    let data = shared::mnist::load_dir(&samples_dir().join("mnist")).unwrap();
+    MnistBatcher::new(data.train.take(n))
+}
+
+#[test]
+fn lenet_has_the_lecture_shapes_and_61706_parameters() {
+    let device = Device::flex();
+    let model = LeNetConfig::new().init(&device);
+    assert_eq!(model.num_params(), 61_706);
+    let output = model.forward(Tensor::zeros([3, 1, 28, 28], &device));
+    assert_eq!(output.dims(), [3, 10]);
+
+    let rows = model.summary(&device);
+    let shapes: Vec<(&str, Vec<usize>, usize)> = rows
+        .iter()
+        .map(|r| (r.name.as_str(), r.output_shape.clone(), r.params))
+        .collect();
+    assert_eq!(
+        shapes,
+        vec![
+            ("input", vec![1, 28, 28], 0),
+            ("C1", vec![6, 28, 28], 156),
+            ("S2", vec![6, 14, 14], 0),
+            ("C3", vec![16, 10, 10], 2_416),
+            ("S4", vec![16, 5, 5], 0),
+            ("flatten", vec![400], 0),
+            ("F5", vec![120], 48_120),
+            ("F6", vec![84], 10_164),
+            ("output", vec![10], 850),
+        ]
+    );
+    let (c1, c3) = model.feature_maps(Tensor::zeros([2, 1, 28, 28], &device));
+    assert_eq!((c1.dims(), c3.dims()), ([2, 6, 28, 28], [2, 16, 10, 10]));
+}
+
+#[test]
+fn batches_are_normalised_images_and_labels() {
+    let batcher = sample_batcher(10);
+    let batch = batcher.batch(&[0, 3], &Device::flex());
+    assert_eq!(batch.images.dims(), [2, 1, 28, 28]);
+    let labels: Vec<i64> = batch
+        .targets
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap();
+    assert_eq!(labels, vec![5, 1]);
+    // Background pixels (0) map to -mean/std.
+    let first: Vec<f32> = batch
+        .images
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert!((first[0] - (-0.1307 / 0.3081)).abs() < 1e-6);
+}
+
+#[test]
+fn a_few_training_steps_lower_the_loss() {
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let mut model: LeNet = LeNetConfig::new().init(&device);
+    let mut optimizer = AdamConfig::new().init();
+    let batcher = sample_batcher(256);
+    let indices: Vec<usize> = (0..256).collect();
+    let loss_of = |model: &LeNet| {
+        model
+            .valid()
+            .forward_step(batcher.batch(&indices, &Device::flex()))
+            .loss
+            .into_scalar::<f32>()
+    };
+    let before = loss_of(&model);
+    for _ in 0..6 {
+        for chunk in indices.chunks(32) {
+            let output = model.forward_step(batcher.batch(chunk, &device));
+            let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+            model = optimizer.step(1e-3, model, grads);
+        }
+    }
+    let after = loss_of(&model);
+    assert!(
+        before > 2.0,
+        "an untrained 10-class model starts near ln 10: {before}"
+    );
+    eprintln!("loss {before} → {after}");
+    assert!(after < before * 0.5, "loss {before} → {after}");
+}
+
+#[test]
+fn save_and_load_give_identical_predictions() {
+    let device = Device::flex();
+    device.seed(2);
+    let model = LeNetConfig::new().init(&device);
+    let images = sample_batcher(8)
+        .batch(&(0..8).collect::<Vec<_>>(), &device)
+        .images;
+    let before = model.forward(images.clone()).into_data();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lenet.bpk");
+    model.save_file(&path).unwrap();
+    device.seed(99); // a fresh model with other weights…
+    let loaded = LeNetConfig::new()
+        .init(&device)
+        .try_load_file(&path)
+        .unwrap();
+    let after = loaded.forward(images).into_data(); // …takes exactly the saved ones
+    assert_eq!(
+        before.try_to_vec::<f32>().unwrap(),
+        after.try_to_vec::<f32>().unwrap()
+    );
+}
+
+fn lab() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-lenet"));
+    command.env_remove("BURN_LABS_DATA");
+    command
+}
+
+fn only_run_folder(out: &Path) -> PathBuf {
+    let runs: Vec<PathBuf> = std::fs::read_dir(out.join("lenet"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0].clone()
+}
+
+#[test]
+fn quick_run_writes_a_complete_run_folder_and_resumes() {
+    let out = tempfile::tempdir().unwrap();
+    let result = lab()
+        .args(["--quick", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(stdout.contains("Total params: 61,706"), "{stdout}");
+    assert!(stdout.contains("epoch  2/2"), "{stdout}");
+    assert!(
+        stdout.contains("test") && stdout.contains("accuracy"),
+        "{stdout}"
+    );
+
+    let run = only_run_folder(out.path());
+    for file in [
+        "config.json",
+        "history.csv",
+        "history.json",
+        "model.bpk",
+        "summary.txt",
+        "curves.png",
+        "confusion.png",
+        "mistakes.png",
+        "predictions.png",
+        "c1_filters.png",
+        "feature_maps.png",
+        "checkpoint/model.bpk",
+        "checkpoint/optimizer.bpk",
+    ] {
+        assert!(
+            run.join(file).exists(),
+            "{file} missing in {}",
+            run.display()
+        );
+    }
+    let csv = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    // Resume the same run for one more epoch: the history continues.
+    let result = lab()
+        .arg("--resume")
+        .arg(&run)
+        .args(["--epochs", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let csv = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}
+
+#[test]
+fn user_errors_are_messages_not_panics() {
+    let out = tempfile::tempdir().unwrap();
+    // A backend that was not compiled in.
+    if !cfg!(feature = "wgpu") {
+        let result = lab()
+            .args(["--quick", "--device", "wgpu", "--out"])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success());
+        assert!(
+            stderr.contains("built without the wgpu backend"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Resuming from a folder that is not a run.
+    let result = lab().arg("--resume").arg(out.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(stderr.contains("not a run folder"), "{stderr}");
+    // The sample folder moved away.
+    let result = lab()
+        .args(["--quick", "--out"])
+        .arg(out.path())
+        .env("BURN_LABS_SAMPLES", out.path().join("nowhere"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(
+        stderr.contains("bundled MNIST sample is not in"),
+        "{stderr}"
+    );
+}

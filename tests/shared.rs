@@ -1,0 +1,1122 @@
+//! Tests of the shared kit: loaders on the bundled sample and on broken files, the
+//! downloader against a local HTTP server, the training loop, and the plots.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::SgdConfig;
+use burn::prelude::*;
+use shared::DataError;
+use shared::datasets::samples_dir;
+use shared::download::{DownloadError, Downloader, RemoteFile, part_path, sha256_file};
+use shared::mnist;
+use shared::plot::{self, GridImage};
+use shared::rng::Rng;
+use shared::run::RunDir;
+use shared::train::{
+    self, Batcher, EarlyStopping, FitConfig, History, Monitor, StepOutput, Supervised, Targets,
+};
+
+// ---------------------------------------------------------------------------------------
+// MNIST loader
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn mnist_sample_loads_with_known_first_items() {
+    let data = mnist::load_dir(&samples_dir().join("mnist")).unwrap();
+    assert_eq!(data.train.len(), 5000);
+    assert_eq!(data.test.len(), 1000);
+    assert_eq!(
+        (data.train.channels, data.train.height, data.train.width),
+        (1, 28, 28)
+    );
+    assert_eq!(data.train.pixels.len(), 5000 * 784);
+    // The first official training digit is a 5, the first test digit a 7.
+    assert_eq!(data.train.labels[..5], [5, 0, 4, 1, 9]);
+    assert_eq!(data.test.labels[..3], [7, 2, 1]);
+    // Every class is present in the sample.
+    assert!(data.train.class_counts().iter().all(|&c| c > 350));
+    // The first stroke pixels of training image 0 (row 5, columns 12-15), and its ink in all.
+    assert_eq!(
+        data.train.image(0)[5 * 28 + 12..5 * 28 + 16],
+        [3, 18, 18, 18]
+    );
+    assert_eq!(
+        data.train.image(0).iter().map(|&p| p as u32).sum::<u32>(),
+        27525
+    );
+}
+
+fn idx_bytes(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = magic.to_be_bytes().to_vec();
+    for d in dims {
+        bytes.extend(d.to_be_bytes());
+    }
+    bytes.extend(data);
+    bytes
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn error_text(result: Result<impl std::fmt::Debug, DataError>) -> String {
+    let error = result.expect_err("a broken file must give an error");
+    error.to_string()
+}
+
+#[test]
+fn idx_truncated_gzip_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(samples_dir().join("mnist/train-images-idx3-ubyte.gz")).unwrap();
+    let path = write(
+        dir.path(),
+        "train-images-idx3-ubyte.gz",
+        &good[..good.len() / 2],
+    );
+    let text = error_text(mnist::read_images(&path));
+    assert!(text.contains("train-images-idx3-ubyte.gz"), "{text}");
+    assert!(
+        text.contains("gzip") || text.contains("truncated"),
+        "{text}"
+    );
+}
+
+#[test]
+fn idx_wrong_magic_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "labels", &idx_bytes(0x0803, &[1, 1, 1], &[0]));
+    let text = error_text(mnist::read_labels(&path));
+    assert!(text.contains("magic number 0x00000803"), "{text}");
+    let path = write(dir.path(), "text", b"<html>Not found</html>");
+    assert!(error_text(mnist::read_images(&path)).contains("not an IDX images file"));
+}
+
+#[test]
+fn idx_header_claiming_more_images_than_the_file_holds_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "images",
+        &idx_bytes(0x0803, &[100, 28, 28], &vec![0u8; 10 * 784]),
+    );
+    let text = error_text(mnist::read_images(&path));
+    assert!(text.contains("claims 100 items"), "{text}");
+    assert!(text.contains("holds only 7840"), "{text}");
+    // A header claiming gigabytes is refused before anything is allocated.
+    let path = write(
+        dir.path(),
+        "huge",
+        &idx_bytes(0x0803, &[u32::MAX, 28, 28], &[0u8; 16]),
+    );
+    assert!(error_text(mnist::read_images(&path)).contains("implausible"));
+}
+
+#[test]
+fn idx_label_out_of_range_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "labels", &idx_bytes(0x0801, &[3], &[1, 11, 2]));
+    let text = error_text(mnist::read_labels(&path));
+    assert!(text.contains("label 1 is 11"), "{text}");
+}
+
+#[test]
+fn idx_images_and_labels_must_agree_in_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = write(
+        dir.path(),
+        "images",
+        &idx_bytes(0x0803, &[2, 2, 2], &[0; 8]),
+    );
+    let labels = write(dir.path(), "labels", &idx_bytes(0x0801, &[3], &[0, 1, 2]));
+    let text = error_text(mnist::read_image_set(&images, &labels));
+    assert!(
+        text.contains("3 labels") && text.contains("2 images"),
+        "{text}"
+    );
+    let trailing = write(dir.path(), "trailing", &idx_bytes(0x0801, &[2], &[0, 1, 2]));
+    assert!(error_text(mnist::read_labels(&trailing)).contains("data after"));
+}
+
+#[test]
+fn mnist_sample_missing_names_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = error_text(mnist::load_dir(dir.path()));
+    assert!(text.contains("train-images-idx3-ubyte"), "{text}");
+}
+
+#[test]
+fn full_mnist_from_the_course_material_when_present() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/mnist");
+    if !dir.exists() {
+        eprintln!(
+            "skipped: {} is not here (it is only beside the course's own checkout)",
+            dir.display()
+        );
+        return;
+    }
+    // The official files pass the checksums, and the loader reads all 70,000 digits.
+    for file in mnist::remote_files() {
+        file.verify(&dir.join(&file.name)).unwrap();
+    }
+    let data = mnist::load_dir(&dir).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
+    assert_eq!(
+        data.train.class_counts(),
+        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Downloader, against a small HTTP server on 127.0.0.1
+// ---------------------------------------------------------------------------------------
+
+/// What the test server has seen.
+#[derive(Default)]
+struct Seen {
+    requests: AtomicUsize,
+    ranges: Mutex<Vec<String>>,
+}
+
+/// Serves `content` at `/file.bin` (honouring `Range`), cuts the first response to
+/// `/flaky.bin` off halfway, answers 404 elsewhere. Stops after `max_connections`.
+fn serve(content: Vec<u8>, max_connections: usize) -> (String, Arc<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Seen::default());
+    let seen_by_server = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max_connections) {
+            let Ok(stream) = stream else { break };
+            handle(stream, &content, &seen_by_server);
+        }
+    });
+    (base, seen)
+}
+
+fn handle(mut stream: TcpStream, content: &[u8], seen: &Seen) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = Vec::new();
+    let mut byte = [0u8; 1];
+    while !request.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => request.push(byte[0]),
+            _ => return,
+        }
+    }
+    let request = String::from_utf8_lossy(&request).to_string();
+    let number = seen.requests.fetch_add(1, Ordering::SeqCst);
+    let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let range = request.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("range: bytes=")
+            .map(|r| r.trim().to_string())
+    });
+    if let Some(r) = &range {
+        seen.ranges.lock().unwrap().push(r.clone());
+    }
+    let start: usize = range
+        .as_deref()
+        .and_then(|r| r.trim_end_matches('-').parse().ok())
+        .unwrap_or(0);
+    match path.as_str() {
+        "/file.bin" | "/flaky.bin" => {
+            let body = &content[start.min(content.len())..];
+            let head = if start > 0 {
+                format!(
+                    "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {start}-{}/{}\r\nConnection: close\r\n\r\n",
+                    body.len(),
+                    content.len() - 1,
+                    content.len()
+                )
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(head.as_bytes());
+            if path == "/flaky.bin" && number == 0 {
+                // The first transfer breaks off halfway.
+                let _ = stream.write_all(&body[..body.len() / 2]);
+                let _ = stream.flush();
+                return;
+            }
+            let _ = stream.write_all(body);
+        }
+        _ => {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
+        }
+    }
+}
+
+fn test_content() -> Vec<u8> {
+    (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    sha256_file(&write(dir.path(), "x", bytes)).unwrap()
+}
+
+fn downloader() -> Downloader {
+    Downloader::new(Duration::from_secs(5), 3, Duration::from_millis(20)).quiet()
+}
+
+#[test]
+fn download_good_file() {
+    let content = test_content();
+    let (base, seen) = serve(content.clone(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let file = RemoteFile::new(
+        "data.bin",
+        &[&format!("{base}/file.bin")],
+        &sha256_of(&content),
+    );
+    let path = downloader().ensure(&file, dir.path()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), content);
+    assert!(!part_path(&path).exists());
+    // A second call finds the verified file and does not download again.
+    downloader().ensure(&file, dir.path()).unwrap();
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn download_checksum_mismatch_leaves_nothing_in_place() {
+    let content = test_content();
+    let (base, _) = serve(content, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let file = RemoteFile::new("data.bin", &[&format!("{base}/file.bin")], &"0".repeat(64));
+    let error = downloader().ensure(&file, dir.path()).unwrap_err();
+    assert!(matches!(error, DownloadError::Failed { .. }));
+    assert!(error.to_string().contains("checksum mismatch"), "{error}");
+    assert!(!dir.path().join("data.bin").exists());
+    assert!(!part_path(&dir.path().join("data.bin")).exists());
+}
+
+#[test]
+fn download_resumes_an_interrupted_transfer() {
+    let content = test_content();
+    let (base, seen) = serve(content.clone(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let file = RemoteFile::new(
+        "data.bin",
+        &[&format!("{base}/flaky.bin")],
+        &sha256_of(&content),
+    );
+    let path = downloader().ensure(&file, dir.path()).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), content);
+    // The second request asked only for the missing half.
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        *seen.ranges.lock().unwrap(),
+        vec![format!("{}-", content.len() / 2)]
+    );
+}
+
+#[test]
+fn download_404_tries_the_next_mirror() {
+    let content = test_content();
+    let (base, _) = serve(content.clone(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let urls = [format!("{base}/gone.bin"), format!("{base}/file.bin")];
+    let file = RemoteFile::new("data.bin", &[&urls[0], &urls[1]], &sha256_of(&content));
+    assert_eq!(
+        std::fs::read(downloader().ensure(&file, dir.path()).unwrap()).unwrap(),
+        content
+    );
+
+    let file = RemoteFile::new("data.bin", &[&urls[0]], &sha256_of(&content));
+    let other = tempfile::tempdir().unwrap();
+    let error = downloader()
+        .ensure(&file, other.path())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("HTTP 404"), "{error}");
+    assert!(error.contains("download it by hand"), "{error}");
+    assert!(!other.path().join("data.bin").exists());
+}
+
+#[test]
+fn download_unreachable_host_is_a_clear_error() {
+    // A port that was just free: nothing listens there, the connection is refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/data.bin");
+    let file = RemoteFile::new("data.bin", &[&url], &"0".repeat(64));
+    let error = downloader()
+        .ensure(&file, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(&url), "{error}");
+    assert!(
+        error.contains(&dir.path().join("data.bin").display().to_string()),
+        "{error}"
+    );
+}
+
+#[test]
+fn existing_file_with_a_wrong_checksum_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "data.bin", b"somebody's file");
+    let file = RemoteFile::new("data.bin", &["http://127.0.0.1:9/never"], &"0".repeat(64));
+    let error = downloader().ensure(&file, dir.path()).unwrap_err();
+    assert!(matches!(error, DownloadError::Mismatch { .. }), "{error}");
+    assert_eq!(std::fs::read(path).unwrap(), b"somebody's file");
+}
+
+// ---------------------------------------------------------------------------------------
+// Training loop
+// ---------------------------------------------------------------------------------------
+
+/// y = 2x + 1, learned by a single linear unit.
+#[derive(Module, Debug)]
+struct Line {
+    linear: Linear,
+}
+
+#[derive(Clone, Debug)]
+struct Points {
+    x: Tensor<2>,
+    y: Tensor<2>,
+}
+
+impl Supervised for Line {
+    type Batch = Points;
+    fn forward_step(&self, batch: Points) -> StepOutput {
+        let output = self.linear.forward(batch.x);
+        let loss = (output.clone() - batch.y.clone()).powi_scalar(2).mean();
+        StepOutput {
+            loss,
+            output,
+            targets: Targets::Values(batch.y),
+        }
+    }
+}
+
+struct LineData(Vec<f32>);
+
+impl Batcher<Points> for LineData {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn batch(&self, indices: &[usize], device: &Device) -> Points {
+        let x: Vec<f32> = indices.iter().map(|&i| self.0[i]).collect();
+        let y: Vec<f32> = x.iter().map(|x| 2.0 * x + 1.0).collect();
+        let n = x.len();
+        Points {
+            x: Tensor::from_data(TensorData::new(x, [n, 1]), device),
+            y: Tensor::from_data(TensorData::new(y, [n, 1]), device),
+        }
+    }
+}
+
+fn line_data() -> (LineData, LineData) {
+    let mut rng = Rng::new(1);
+    let mut points = || LineData((0..64).map(|_| rng.unit() as f32 * 2.0 - 1.0).collect());
+    (points(), points())
+}
+
+fn fit_line(
+    lr: f64,
+    epochs: usize,
+    stop: Option<EarlyStopping>,
+    run: Option<&RunDir>,
+    history: History,
+) -> train::Fitted<Line> {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let model = Line {
+        linear: LinearConfig::new(1, 1).init(&device),
+    };
+    let (train_data, valid_data) = line_data();
+    let config = FitConfig {
+        epochs,
+        batch_size: 8,
+        lr,
+        seed: 5,
+        early_stopping: stop,
+    };
+    train::fit(
+        model,
+        SgdConfig::new().init(),
+        &train_data,
+        &valid_data,
+        &config,
+        &device,
+        run,
+        history,
+    )
+    .unwrap()
+}
+
+#[test]
+fn fit_lowers_the_loss_and_keeps_a_history() {
+    let fitted = fit_line(0.1, 5, None, None, History::default());
+    let h = &fitted.history;
+    assert_eq!(h.metric, "mae");
+    assert_eq!(h.epochs.len(), 5);
+    assert!(
+        h.epochs[4].valid_loss < h.epochs[0].valid_loss * 0.5,
+        "{h:?}"
+    );
+    assert!(
+        h.to_csv()
+            .starts_with("epoch,train_loss,train_mae,valid_loss,valid_mae")
+    );
+    assert_eq!(h.best(Monitor::ValidLoss).unwrap().epoch, 5);
+}
+
+#[test]
+fn early_stopping_stops() {
+    // With a learning rate of 0 nothing improves after the first epoch.
+    let rule = EarlyStopping {
+        monitor: Monitor::ValidLoss,
+        patience: 2,
+        min_delta: 0.0,
+        restore_best: true,
+    };
+    let fitted = fit_line(0.0, 20, Some(rule), None, History::default());
+    assert_eq!(fitted.stopped_early, Some(3));
+    assert_eq!(fitted.history.epochs.len(), 3);
+    assert_eq!(fitted.model_epoch, 1);
+}
+
+#[test]
+fn checkpoint_and_resume_continue_the_run() {
+    let out = tempfile::tempdir().unwrap();
+    let run = RunDir::create(out.path(), "line").unwrap();
+    std::fs::write(run.file("config.json"), "{}").unwrap();
+    let first = fit_line(0.1, 2, None, Some(&run), History::default());
+    assert!(run.file("checkpoint/model.bpk").exists());
+    assert!(run.file("history.csv").exists());
+
+    // Resume to epoch 3 from the checkpoint.
+    let device = Device::flex().autodiff();
+    let model = Line {
+        linear: LinearConfig::new(1, 1).init(&device),
+    };
+    let (model, optimizer, history) =
+        train::resume(&run.path, model, SgdConfig::new().init()).unwrap();
+    assert_eq!(history.epochs, first.history.epochs);
+    let (train_data, valid_data) = line_data();
+    let config = FitConfig {
+        epochs: 3,
+        batch_size: 8,
+        lr: 0.1,
+        seed: 5,
+        early_stopping: None,
+    };
+    let resumed = train::fit(
+        model,
+        optimizer,
+        &train_data,
+        &valid_data,
+        &config,
+        &device,
+        Some(&run),
+        history,
+    )
+    .unwrap();
+    assert_eq!(resumed.history.epochs.len(), 3);
+    assert_eq!(resumed.history.epochs[..2], first.history.epochs[..]);
+    assert!(resumed.history.epochs[2].valid_loss < first.history.epochs[1].valid_loss);
+
+    // Nothing to resume from: a clear error.
+    let empty = tempfile::tempdir().unwrap();
+    let model = Line {
+        linear: LinearConfig::new(1, 1).init(&device),
+    };
+    let error = train::resume(empty.path(), model, SgdConfig::new().init())
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("no checkpoint"), "{error}");
+}
+
+#[test]
+fn rng_is_seeded_and_shuffles_everything() {
+    assert_eq!(Rng::new(7).permutation(10), Rng::new(7).permutation(10));
+    assert_ne!(Rng::new(7).permutation(10), Rng::new(8).permutation(10));
+    let mut p = Rng::new(7).permutation(1000);
+    p.sort();
+    assert_eq!(p, (0..1000).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------
+// Plots and reports
+// ---------------------------------------------------------------------------------------
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    assert!(bytes.len() > 2000, "{} looks empty", path.display());
+}
+
+#[test]
+fn plots_are_written_as_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let fitted = fit_line(0.1, 3, None, None, History::default());
+    let curves = dir.path().join("curves.png");
+    plot::plot_history(&curves, &fitted.history, "a line").unwrap();
+    assert_png(&curves);
+
+    let confusion = dir.path().join("confusion.png");
+    let names: Vec<String> = ["cat", "dog", "bird"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    plot::plot_confusion(
+        &confusion,
+        &[vec![5, 1, 0], vec![2, 7, 1], vec![0, 0, 9]],
+        &names,
+        "test",
+    )
+    .unwrap();
+    assert_png(&confusion);
+
+    let sample = mnist::load_dir(&samples_dir().join("mnist")).unwrap().test;
+    let images: Vec<GridImage> = (0..10)
+        .map(|i| GridImage {
+            pixels: sample.image(i).to_vec(),
+            channels: 1,
+            height: 28,
+            width: 28,
+            caption: format!("{}", sample.labels[i]),
+            highlight: i % 3 == 0,
+        })
+        .collect();
+    let grid = dir.path().join("grid.png");
+    plot::plot_image_grid(&grid, &images, 5, "digits").unwrap();
+    assert_png(&grid);
+
+    let maps = dir.path().join("maps.png");
+    let values: Vec<f32> = (0..2 * 25).map(|v| v as f32).collect();
+    plot::plot_maps(
+        &maps,
+        &values,
+        [2, 5, 5],
+        &["a".into(), "b".into()],
+        2,
+        "maps",
+    )
+    .unwrap();
+    assert_png(&maps);
+    assert_eq!(plot::to_grey(&[-1.0, 0.0, 1.0]), vec![0, 128, 255]);
+}
+
+#[test]
+fn reports_format_numbers_and_tables() {
+    use shared::report::{LayerRow, Summary, model_summary, thousands};
+    assert_eq!(thousands(61706), "61,706");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(1_000_000), "1,000,000");
+    let table = model_summary(
+        "net",
+        &[LayerRow {
+            name: "C1".into(),
+            kind: "Conv2d".into(),
+            output_shape: vec![6, 28, 28],
+            params: 156,
+        }],
+    );
+    assert!(
+        table.contains("C1 (Conv2d)")
+            && table.contains("[6, 28, 28]")
+            && table.contains("Total params: 156")
+    );
+    let mut summary = Summary::new("title");
+    summary.row("test", "99%");
+    assert!(summary.render().contains("test  99%"));
+}
+
+// ---------------------------------------------------------------------------------------
+// CIFAR-10
+// ---------------------------------------------------------------------------------------
+
+use shared::cifar10;
+
+fn course_material(path: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/datasets")
+        .join(path);
+    if dir.exists() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is not here (it is only beside the course's own checkout)",
+            dir.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn cifar_sample_loads_with_known_first_image() {
+    let data = cifar10::load_dir(&samples_dir().join("cifar-10/cifar-10-batches-bin")).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (500, 200));
+    assert_eq!(
+        (data.train.channels, data.train.height, data.train.width),
+        (3, 32, 32)
+    );
+    // Training image 0 is a frog (6); its red plane starts 59, 43, 50, 68.
+    assert_eq!(data.train.labels[0], 6);
+    assert_eq!(data.train.class_names[6], "frog");
+    assert_eq!(data.train.image(0)[..4], [59, 43, 50, 68]);
+    let (mean, std) = cifar10::channel_stats(&data.train);
+    for c in 0..3 {
+        assert!(
+            (0.35..0.6).contains(&mean[c]) && (0.15..0.35).contains(&std[c]),
+            "{mean:?} {std:?}"
+        );
+    }
+}
+
+#[test]
+fn cifar_broken_batches_are_errors() {
+    let record = |label: u8| {
+        let mut r = vec![label];
+        r.extend(vec![7u8; 3072]);
+        r
+    };
+    let mut bytes = [record(1), record(2)].concat();
+    bytes.extend(&record(3)[..100]);
+    let text = cifar10::parse_records(&bytes).unwrap_err();
+    assert_eq!(
+        text,
+        "record 2 at offset 6146 is truncated: 100 of its 3073 bytes are there"
+    );
+    let text = cifar10::parse_records(&[record(1), record(10)].concat()).unwrap_err();
+    assert_eq!(
+        text,
+        "record 1 at offset 3073: label byte 10 is not a class 0-9"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(samples_dir().join("cifar-10/cifar-10-batches-bin/test_batch.bin.gz"))
+        .unwrap();
+    let path = write(dir.path(), "test_batch.bin.gz", &good[..good.len() / 3]);
+    let text = cifar10::read_batch(&path).unwrap_err().to_string();
+    assert!(
+        text.contains("test_batch.bin.gz") && text.contains("gzip"),
+        "{text}"
+    );
+    let text = cifar10::load_dir(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("no data_batch_N.bin"), "{text}");
+}
+
+#[test]
+fn cifar_augmentation_flips_and_shifts() {
+    // One 1-channel 2x3 image: a flip mirrors each row; no padding means no shift.
+    let image = [1u8, 2, 3, 4, 5, 6];
+    let mut seen = std::collections::HashSet::new();
+    let mut rng = Rng::new(3);
+    for _ in 0..50 {
+        seen.insert(cifar10::augment(&image, 1, 2, 3, 0, &mut rng));
+    }
+    assert_eq!(
+        seen,
+        [vec![1, 2, 3, 4, 5, 6], vec![3, 2, 1, 6, 5, 4]]
+            .into_iter()
+            .collect()
+    );
+    // With padding 1, some copies are shifted and get zero borders; content is preserved.
+    let shifted: Vec<Vec<u8>> = (0..50)
+        .map(|_| cifar10::augment(&image, 1, 2, 3, 1, &mut rng))
+        .collect();
+    assert!(shifted.iter().any(|s| s.contains(&0)));
+    assert!(shifted.iter().all(|s| s.iter().all(|p| *p <= 6)));
+}
+
+#[test]
+fn cifar_full_training_set_from_the_course_material_when_present() {
+    let Some(dir) = course_material("cifar-10/cifar-10-batches-bin") else {
+        return;
+    };
+    let data = cifar10::load_dir(&dir).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (50_000, 1_000));
+    assert!(data.test_note.unwrap().contains("first 1,000"));
+    assert_eq!(data.train.class_counts(), vec![5000; 10]);
+    assert_eq!(data.train.image(0)[..4], [59, 43, 50, 68]);
+}
+
+// ---------------------------------------------------------------------------------------
+// IMDB
+// ---------------------------------------------------------------------------------------
+
+use shared::imdb::{self, EncodeOptions, Side};
+
+#[test]
+fn imdb_sample_loads_like_keras() {
+    let source = shared::datasets::DataSource::Sample;
+    let data = imdb::load(&source, &downloader()).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (300, 300));
+    assert_eq!(data.train.iter().filter(|r| r.label == 1).count(), 150);
+    let first_pos = data
+        .train
+        .iter()
+        .find(|r| r.label == 1 && r.id == 0)
+        .unwrap();
+    assert!(
+        first_pos
+            .text
+            .starts_with("Bromwell High is a cartoon comedy.")
+    );
+    assert_eq!(first_pos.rating, 9);
+    assert_eq!(data.word_index.ranks["the"], 1);
+    assert_eq!(data.word_index.ranks["br"], 7);
+
+    let (sequences, labels) =
+        imdb::encode(&data.train, &data.word_index, &EncodeOptions::default());
+    assert_eq!((sequences.len(), labels.len()), (300, 300));
+    // Every review starts with start_char 1; "bromwell" "high" "is" "a" follow, shifted by 3.
+    let words: Vec<u32> = ["bromwell", "high", "is", "a"]
+        .iter()
+        .map(|w| data.word_index.ranks[*w] + 3)
+        .collect();
+    let first = sequences
+        .iter()
+        .zip(&labels)
+        .filter(|(_, l)| **l == 1)
+        .map(|(s, _)| s)
+        .next()
+        .unwrap();
+    assert_eq!(first[0], 1);
+    assert_eq!(first[1..5], words[..]);
+    // The sample's word index holds every word of the sample: nothing is out of vocabulary.
+    assert!(sequences.iter().all(|s| !s.contains(&2)));
+
+    let reverse = data.word_index.reverse();
+    let text = imdb::decode(&first[..5], &reverse, &EncodeOptions::default());
+    assert_eq!(text, "<start> bromwell high is a");
+}
+
+#[test]
+fn imdb_options_tokens_padding_and_multi_hot() {
+    assert_eq!(
+        imdb::tokenize("Hello, World! It's <br />GREAT."),
+        vec!["hello", "world", "it's", "br", "great"]
+    );
+    let data = imdb::load(&shared::datasets::DataSource::Sample, &downloader()).unwrap();
+    let options = EncodeOptions {
+        num_words: Some(100),
+        skip_top: 5,
+        ..EncodeOptions::default()
+    };
+    let (sequences, _) = imdb::encode(&data.train, &data.word_index, &options);
+    // Below skip_top (the start char 1 included, as in Keras) or from num_words on: oov (2).
+    assert!(
+        sequences
+            .iter()
+            .flatten()
+            .all(|&w| w == 2 || (5..100).contains(&w))
+    );
+    assert!(sequences.iter().all(|s| s[0] == 2));
+    let short = EncodeOptions {
+        maxlen: Some(100),
+        ..EncodeOptions::default()
+    };
+    let (kept, labels) = imdb::encode(&data.train, &data.word_index, &short);
+    assert!(kept.len() < 300 && kept.len() == labels.len() && kept.iter().all(|s| s.len() <= 100));
+
+    let seqs = vec![vec![1, 2, 3, 4], vec![5]];
+    assert_eq!(
+        imdb::pad_sequences(&seqs, 3, Side::Pre, Side::Pre, 0),
+        vec![vec![2, 3, 4], vec![0, 0, 5]]
+    );
+    assert_eq!(
+        imdb::pad_sequences(&seqs, 3, Side::Post, Side::Post, 0),
+        vec![vec![1, 2, 3], vec![5, 0, 0]]
+    );
+    assert_eq!(
+        imdb::multi_hot(&[vec![1, 3, 3, 9]], 5),
+        vec![0.0, 1.0, 0.0, 1.0, 0.0]
+    );
+}
+
+#[test]
+fn imdb_bad_reviews_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for split in ["train", "test"] {
+        for label in ["pos", "neg"] {
+            std::fs::create_dir_all(dir.path().join(split).join(label)).unwrap();
+        }
+    }
+    write(
+        &dir.path().join("train/pos"),
+        "3_8.txt",
+        b"fine \xff\xfe not utf-8",
+    );
+    let text = imdb::read_folder(dir.path()).unwrap_err().to_string();
+    assert!(
+        text.contains("3_8.txt") && text.contains("not UTF-8") && text.contains("offset 5"),
+        "{text}"
+    );
+    std::fs::remove_file(dir.path().join("train/pos/3_8.txt")).unwrap();
+    write(&dir.path().join("train/neg"), "review.txt", b"text");
+    let text = imdb::read_folder(dir.path()).unwrap_err().to_string();
+    assert!(text.contains("<id>_<rating>.txt"), "{text}");
+    let text = imdb::WordIndex::read(&write(dir.path(), "index.json", b"[1, 2]"))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("not a word index"), "{text}");
+}
+
+#[test]
+fn imdb_full_from_the_course_material_when_present() {
+    let Some(dir) = course_material("imdb") else {
+        return;
+    };
+    let (train, test) = imdb::read_archive(&dir.join(imdb::LABELED_ARCHIVE)).unwrap();
+    assert_eq!((train.len(), test.len()), (25_000, 25_000));
+    assert_eq!(train.iter().filter(|r| r.label == 1).count(), 12_500);
+    let index = imdb::WordIndex::read(&dir.join(imdb::WORD_INDEX)).unwrap();
+    assert_eq!(index.len(), 88_584);
+    // How close our tokenisation comes to Keras's: share of training tokens in the index.
+    let (sequences, _) = imdb::encode(&train, &index, &EncodeOptions::default());
+    let tokens: usize = sequences.iter().map(|s| s.len() - 1).sum();
+    let oov = sequences.iter().flatten().filter(|&&w| w == 2).count();
+    eprintln!("IMDB train: {tokens} tokens, {oov} not in Keras's word index");
+    assert!((oov as f64) < 0.001 * tokens as f64, "{oov} of {tokens}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Auto MPG, Alice, ImageNet labels
+// ---------------------------------------------------------------------------------------
+
+use shared::{alice, auto_mpg, imagenet};
+
+#[test]
+fn auto_mpg_parses_the_uci_file() {
+    let cars = auto_mpg::load(&shared::datasets::DataSource::Sample, &downloader()).unwrap();
+    assert_eq!(cars.len(), 398);
+    assert_eq!(cars.iter().filter(|c| c.horsepower.is_none()).count(), 6);
+    let mean = cars.iter().map(|c| c.mpg as f64).sum::<f64>() / 398.0;
+    assert!((mean - 23.51).abs() < 0.005, "{mean}");
+    assert_eq!(cars[0].name, "chevrolet chevelle malibu");
+    let counts = [1u8, 2, 3].map(|o| cars.iter().filter(|c| c.origin == o).count());
+    assert_eq!(counts, [249, 70, 79]);
+
+    assert_eq!(
+        auto_mpg::handle_missing(&cars, auto_mpg::Missing::Drop).len(),
+        392
+    );
+    let imputed = auto_mpg::handle_missing(&cars, auto_mpg::Missing::Impute);
+    assert!(imputed.iter().all(|c| c.horsepower.is_some()));
+    assert_eq!(auto_mpg::features(&cars[0])[6..], [1.0, 0.0, 0.0]);
+
+    let clean = auto_mpg::handle_missing(&cars, auto_mpg::Missing::Drop);
+    let (train, test) = auto_mpg::split(&clean, 0.8, 0);
+    assert_eq!((train.len(), test.len()), (314, 78));
+    assert_eq!(auto_mpg::split(&clean, 0.8, 0).0, train);
+    let rows: Vec<[f32; 9]> = train.iter().map(auto_mpg::features).collect();
+    let scaler = auto_mpg::Standardizer::fit(&rows);
+    let scaled: Vec<[f32; 9]> = rows.iter().map(|r| scaler.apply(r)).collect();
+    for column in 0..9 {
+        let m = scaled.iter().map(|r| r[column] as f64).sum::<f64>() / scaled.len() as f64;
+        assert!(m.abs() < 1e-4, "column {column} mean {m}");
+    }
+}
+
+#[test]
+fn auto_mpg_malformed_rows_are_errors() {
+    let good =
+        "18.0   8   307.0      130.0      3504.      12.0   70  1\t\"chevrolet chevelle malibu\"\n";
+    assert_eq!(auto_mpg::parse(good).unwrap().len(), 1);
+    let bad = format!("{good}18.0   8   307.0   3504.   12.0   70  1\t\"short row\"\n");
+    assert_eq!(
+        auto_mpg::parse(&bad).unwrap_err(),
+        (2, "expected 8 numbers before the name, found 7".to_string())
+    );
+    let bad = format!("{good}{good}18.0 8 307.0 x 3504. 12.0 70 1\t\"x\"\n");
+    assert_eq!(auto_mpg::parse(&bad).unwrap_err().0, 3);
+    let bad = "18.0 8 307.0 130.0 3504. 12.0 70 4\t\"nowhere\"\n";
+    assert!(auto_mpg::parse(bad).unwrap_err().1.contains("origin"));
+    let dir = tempfile::tempdir().unwrap();
+    let text = auto_mpg::read(&write(dir.path(), "auto-mpg.data", bad.as_bytes()))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("auto-mpg.data: line 1"), "{text}");
+}
+
+#[test]
+fn alice_text_vocabulary_and_windows() {
+    let text = alice::load(&shared::datasets::DataSource::Sample, &downloader(), false).unwrap();
+    assert_eq!(text.chars().count(), 144_600);
+    assert!(text.contains("CHAPTER I.") && text.contains("Down the Rabbit-Hole"));
+    assert!(!text.contains("Project Gutenberg") && !text.contains('\r'));
+    let lower = alice::load(&shared::datasets::DataSource::Sample, &downloader(), true).unwrap();
+    let vocabulary = alice::Vocabulary::of(&lower);
+    assert!(
+        vocabulary.len() < 80 && vocabulary.index('a').is_some() && vocabulary.index('A').is_none()
+    );
+
+    let encoded = vocabulary.encode("alice learns").unwrap();
+    let windows = alice::windows(&encoded, 10, 1);
+    assert_eq!(windows.len(), 2);
+    assert_eq!(vocabulary.decode(&windows[0].0), "alice lear");
+    assert_eq!(vocabulary.decode(&[windows[0].1]), "n");
+    assert!(vocabulary.encode("alice ☃").unwrap_err().contains("'☃'"));
+}
+
+#[test]
+fn alice_without_markers_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = alice::read(&write(dir.path(), "11-0.txt", b"just some text"), false)
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("START"), "{text}");
+    let truncated = "*** START OF THE PROJECT GUTENBERG EBOOK ALICE ***\nCHAPTER I.\nAlice";
+    assert!(alice::book_body(truncated).unwrap_err().contains("END"));
+    let full = std::fs::read_to_string(samples_dir().join("alice/11-0.txt")).unwrap();
+    assert!(alice::check_structure(&full).is_ok());
+    let one_chapter = "*** START OF THE PROJECT GUTENBERG EBOOK X ***\nCHAPTER I.\nAlice\n*** END OF THE PROJECT GUTENBERG EBOOK X ***";
+    assert!(
+        alice::check_structure(one_chapter)
+            .unwrap_err()
+            .contains("12 chapters")
+    );
+}
+
+#[test]
+fn imagenet_class_index_and_decode_predictions() {
+    let classes = imagenet::read_class_index(&imagenet::bundled_class_index()).unwrap();
+    assert_eq!(classes.len(), 1000);
+    assert_eq!(
+        (classes[0].wnid.as_str(), classes[0].name.as_str()),
+        ("n01440764", "tench")
+    );
+    assert_eq!(classes[999].name, "toilet_tissue");
+    assert_eq!(classes[281].name, "tabby");
+    let mut probabilities = vec![0.0f32; 1000];
+    probabilities[281] = 0.7;
+    probabilities[285] = 0.2;
+    let top = imagenet::decode_predictions(&probabilities, &classes, 2);
+    assert_eq!(
+        top.iter()
+            .map(|(c, p)| (c.name.as_str(), *p))
+            .collect::<Vec<_>>(),
+        vec![("tabby", 0.7), ("Egyptian_cat", 0.2)]
+    );
+    for photo in ["chelsea.jpg", "coffee.jpg", "rocket.jpg"] {
+        let bytes = std::fs::read(samples_dir().join("imagenet/photos").join(photo)).unwrap();
+        assert_eq!(bytes[..2], [0xff, 0xd8], "{photo} is a JPEG");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Safe extraction
+// ---------------------------------------------------------------------------------------
+
+use shared::archive::extract_tar_gz;
+
+/// A .tar.gz with raw entry names (the tar crate's builder refuses the dangerous ones, which
+/// is exactly what we need to write here).
+fn tar_gz(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, kind, link, data) in entries {
+        let mut header = tar::Header::new_gnu();
+        let gnu = header.as_gnu_mut().unwrap();
+        gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+        gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        header.set_entry_type(*kind);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append(&header, *data).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn tar_extraction_is_safe_and_all_or_nothing() {
+    use tar::EntryType::{Block, Char, Directory, Regular, Symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.tar.gz",
+        &tar_gz(&[
+            ("top/", Directory, "", b""),
+            ("top/a.txt", Regular, "", b"hello"),
+            ("top/sub/b.bin", Regular, "", b"\x00\x01"),
+            ("top/link", Symlink, "a.txt", b""),
+        ]),
+    );
+    let target = dir.path().join("out");
+    extract_tar_gz(&good, &target).unwrap();
+    assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"hello");
+    assert_eq!(
+        std::fs::read(target.join("sub/b.bin")).unwrap(),
+        b"\x00\x01"
+    );
+    assert!(
+        extract_tar_gz(&good, &target)
+            .unwrap_err()
+            .to_string()
+            .contains("already exists")
+    );
+
+    let cases: [(&str, Vec<(&str, tar::EntryType, &str, &[u8])>, &str); 5] = [
+        (
+            "dotdot",
+            vec![
+                ("top/a.txt", Regular, "", b"x"),
+                ("top/../../evil.txt", Regular, "", b"x"),
+            ],
+            "`..`",
+        ),
+        (
+            "absolute",
+            vec![("/tmp/burn-labs-evil.txt", Regular, "", b"x")],
+            "absolute",
+        ),
+        (
+            "link",
+            vec![
+                ("top/a.txt", Regular, "", b"x"),
+                ("top/passwd", Symlink, "../../etc/passwd", b""),
+            ],
+            "link pointing out",
+        ),
+        ("char", vec![("top/tty", Char, "", b"")], "device files"),
+        ("block", vec![("top/disk", Block, "", b"")], "device files"),
+    ];
+    for (name, entries, expected) in cases {
+        let archive = write(dir.path(), &format!("{name}.tar.gz"), &tar_gz(&entries));
+        let target = dir.path().join(format!("target-{name}"));
+        let text = extract_tar_gz(&archive, &target).unwrap_err().to_string();
+        assert!(text.contains(expected), "{name}: {text}");
+        assert!(!target.exists(), "{name}: nothing may be left in place");
+    }
+    assert!(!Path::new("/tmp/burn-labs-evil.txt").exists());
+    assert!(!dir.path().join("evil.txt").exists());
+    // No staging folders are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.contains("extracting").then_some(name)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A truncated archive.
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = write(dir.path(), "cut.tar.gz", &bytes[..bytes.len() / 2]);
+    assert!(extract_tar_gz(&cut, &dir.path().join("cut")).is_err());
+    assert!(!dir.path().join("cut").exists());
+}
