@@ -239,3 +239,30 @@ fn user_errors_are_messages_not_panics() {
         "{stderr}"
     );
 }
+
+#[test]
+fn pooling_before_relu_is_the_same_function() {
+    // forward() pools before the ReLU; the diagram's order (ReLU, then pool) gives the same
+    // logits, which is why the cheaper order is allowed.
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::activation::relu;
+    let device = Device::flex();
+    let x = Tensor::<4>::random(
+        [2, 3, 8, 8],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    let a = pool
+        .forward(relu(x.clone()))
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let b = relu(pool.forward(x))
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_eq!(a, b);
+}

@@ -76,6 +76,20 @@ impl std::fmt::Display for DeviceChoice {
     }
 }
 
+/// A few words for the summary: `flex (CPU)`, `wgpu (GPU)`, ….
+pub fn describe(choice: DeviceChoice) -> String {
+    match choice.resolve() {
+        DeviceChoice::Flex | DeviceChoice::Ndarray | DeviceChoice::Auto => format!(
+            "{} (CPU, {} threads)",
+            choice.resolve(),
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        ),
+        gpu => format!("{gpu} (GPU)"),
+    }
+}
+
 /// The burn device for a `--device` choice, or an error that says how to get that backend.
 pub fn select(choice: DeviceChoice) -> Result<Device> {
     let choice = choice.resolve();

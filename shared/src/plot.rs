@@ -144,7 +144,15 @@ fn draw_panel(area: &Area, panel: &Panel) -> Result<()> {
         .y_desc(panel.y_label)
         .label_style(font(13))
         .axis_desc_style(font(15))
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_labels(last_epoch.clamp(2, 12))
+        .x_label_formatter(&|x| {
+            // Only whole epochs get a label.
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
         .draw()
         .map_err(chart_err)?;
     for (name, color, points) in &panel.series {

@@ -82,7 +82,12 @@ pub struct EarlyStopping {
 pub struct FitConfig {
     pub epochs: usize,
     pub batch_size: usize,
+    /// Learning rate of the first epoch.
     pub lr: f64,
+    /// Each epoch's learning rate is the previous one times this (1.0: constant). Large
+    /// steps early move fast; small steps late settle into a minimum instead of bouncing
+    /// around it.
+    pub lr_decay: f64,
     pub seed: u64,
     pub early_stopping: Option<EarlyStopping>,
 }
@@ -95,6 +100,9 @@ pub struct EpochRecord {
     pub train_metric: f64,
     pub valid_loss: f64,
     pub valid_metric: f64,
+    /// The learning rate used in this epoch.
+    #[serde(default)]
+    pub lr: f64,
     /// Wall time of the epoch (training and validation).
     pub seconds: f64,
     /// Training throughput.
@@ -140,12 +148,13 @@ impl History {
             format!("epoch,train_loss,train_{m},valid_loss,valid_{m},seconds,samples_per_second\n");
         for r in &self.epochs {
             csv += &format!(
-                "{},{:.6},{:.6},{:.6},{:.6},{:.3},{:.1}\n",
+                "{},{:.6},{:.6},{:.6},{:.6},{:.3e},{:.3},{:.1}\n",
                 r.epoch,
                 r.train_loss,
                 r.train_metric,
                 r.valid_loss,
                 r.valid_metric,
+                r.lr,
                 r.seconds,
                 r.samples_per_second
             );
@@ -408,11 +417,12 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
         let bar = epoch_bar(epoch, config.epochs, steps as u64);
         let mut acc = Accumulator::new();
         let mut last_refresh = Instant::now();
+        let lr = config.lr * config.lr_decay.powi(epoch as i32 - 1);
         for chunk in order.chunks(batch_size) {
             let output = model.forward_step(train.batch(chunk, device));
             acc.add(&output, chunk.len());
             let grads = GradientsParams::from_grads(output.loss.backward(), &model);
-            model = optimizer.step(config.lr, model, grads);
+            model = optimizer.step(lr, model, grads);
             bar.inc(1);
             if last_refresh.elapsed() > Duration::from_millis(250) && !bar.is_hidden() {
                 let so_far = acc.read();
@@ -437,6 +447,7 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
             train_metric: train_eval.metric,
             valid_loss: valid_eval.loss,
             valid_metric: valid_eval.metric,
+            lr,
             seconds: started.elapsed().as_secs_f64(),
             samples_per_second: train.len() as f64 / train_seconds,
         };

@@ -67,11 +67,15 @@ impl LeNetConfig {
 
 impl LeNet {
     /// Images `[batch, 1, 28, 28]` → class scores (logits) `[batch, 10]`.
+    ///
+    /// The diagram reads conv → ReLU → pool. We pool first and apply ReLU after: ReLU never
+    /// changes which of four values is the largest, so `pool(relu(x)) == relu(pool(x))`
+    /// exactly, and the ReLU (forward and backward) then runs on a quarter of the values.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.activation.forward(self.c1.forward(images)); // [batch, 6, 28, 28]
-        let x = self.s2.forward(x); // [batch, 6, 14, 14]
-        let x = self.activation.forward(self.c3.forward(x)); // [batch, 16, 10, 10]
-        let x = self.s4.forward(x); // [batch, 16, 5, 5]
+        let x = self.c1.forward(images); // [batch, 6, 28, 28]
+        let x = self.activation.forward(self.s2.forward(x)); // [batch, 6, 14, 14]
+        let x = self.c3.forward(x); // [batch, 16, 10, 10]
+        let x = self.activation.forward(self.s4.forward(x)); // [batch, 16, 5, 5]
         let x = x.flatten::<2>(1, 3); // [batch, 400]
         let x = self.activation.forward(self.f5.forward(x)); // [batch, 120]
         let x = self.activation.forward(self.f6.forward(x)); // [batch, 84]
