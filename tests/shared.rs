@@ -447,6 +447,7 @@ fn fit_line(
         epochs,
         batch_size: 8,
         lr,
+        lr_decay: 1.0,
         seed: 5,
         early_stopping: stop,
     };
@@ -475,7 +476,7 @@ fn fit_lowers_the_loss_and_keeps_a_history() {
     );
     assert!(
         h.to_csv()
-            .starts_with("epoch,train_loss,train_mae,valid_loss,valid_mae")
+            .starts_with("epoch,train_loss,train_mae,valid_loss,valid_mae,lr")
     );
     assert_eq!(h.best(Monitor::ValidLoss).unwrap().epoch, 5);
 }
@@ -517,6 +518,7 @@ fn checkpoint_and_resume_continue_the_run() {
         epochs: 3,
         batch_size: 8,
         lr: 0.1,
+        lr_decay: 1.0,
         seed: 5,
         early_stopping: None,
     };
@@ -1024,7 +1026,10 @@ use shared::archive::extract_tar_gz;
 
 /// A .tar.gz with raw entry names (the tar crate's builder refuses the dangerous ones, which
 /// is exactly what we need to write here).
-fn tar_gz(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+/// (name, kind, link target, content)
+type Entry<'a> = (&'a str, tar::EntryType, &'a str, &'a [u8]);
+
+fn tar_gz(entries: &[Entry]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
@@ -1071,7 +1076,7 @@ fn tar_extraction_is_safe_and_all_or_nothing() {
             .contains("already exists")
     );
 
-    let cases: [(&str, Vec<(&str, tar::EntryType, &str, &[u8])>, &str); 5] = [
+    let cases: [(&str, Vec<Entry>, &str); 5] = [
         (
             "dotdot",
             vec![

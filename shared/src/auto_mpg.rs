@@ -4,7 +4,7 @@
 //! car's name in double quotes. Horsepower is `?` for six cars.
 //!
 //! ```text
-//! 18.0   8   307.0      130.0      3504.      12.0   70  1	"chevrolet chevelle malibu"
+//! 18.0   8   307.0      130.0      3504.      12.0   70  1<TAB>"chevrolet chevelle malibu"
 //! mpg    cyl displacem. horsepower weight     accel. year origin (1 USA, 2 Europe, 3 Japan)
 //! ```
 //!

@@ -205,6 +205,20 @@ pub fn channel_stats(set: &ImageSet) -> ([f32; 3], [f32; 3]) {
     (mean.map(|m| m as f32), std.map(|s| s as f32))
 }
 
+/// An image's bytes as normalised floats, `(x / 255 - mean[c]) / std[c]` per channel, in the
+/// same channel-major order (what a batcher feeds the network).
+pub fn normalise(image: &[u8], mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+    let plane = image.len() / 3;
+    image
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let c = (i / plane.max(1)).min(2);
+            (p as f32 / 255.0 - mean[c]) / std[c]
+        })
+        .collect()
+}
+
 /// The standard augmentation for CIFAR training: a random horizontal flip, and a random
 /// 32x32 crop of the image padded by `pad` zero pixels on each side (a shift of up to
 /// `pad` pixels). `image` is channel-major; returns a new image of the same size.

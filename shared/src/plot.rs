@@ -92,11 +92,14 @@ pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
     )
 }
 
-/// One chart of [`plot_curves`]: named series of (epoch, value) points.
+/// A named, coloured line of (epoch, value) points.
+pub type Series<'a> = (&'a str, RGBColor, Vec<(usize, f64)>);
+
+/// One chart of [`plot_curves`].
 pub struct Panel<'a> {
     pub title: &'a str,
     pub y_label: &'a str,
-    pub series: Vec<(&'a str, RGBColor, Vec<(usize, f64)>)>,
+    pub series: Vec<Series<'a>>,
 }
 
 /// Line charts side by side, sharing the x axis "epoch".

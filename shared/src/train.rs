@@ -144,8 +144,9 @@ impl History {
 
     pub fn to_csv(&self) -> String {
         let m = &self.metric;
-        let mut csv =
-            format!("epoch,train_loss,train_{m},valid_loss,valid_{m},seconds,samples_per_second\n");
+        let mut csv = format!(
+            "epoch,train_loss,train_{m},valid_loss,valid_{m},lr,seconds,samples_per_second\n"
+        );
         for r in &self.epochs {
             csv += &format!(
                 "{},{:.6},{:.6},{:.6},{:.6},{:.3e},{:.3},{:.1}\n",
