@@ -478,6 +478,12 @@ fn fit_lowers_the_loss_and_keeps_a_history() {
         h.to_csv()
             .starts_with("epoch,train_loss,train_mae,valid_loss,valid_mae,lr")
     );
+    // Every row has as many columns as the header.
+    let csv = h.to_csv();
+    assert!(
+        csv.lines().all(|line| line.split(',').count() == 8),
+        "{csv}"
+    );
     assert_eq!(h.best(Monitor::ValidLoss).unwrap().epoch, 5);
 }
 
