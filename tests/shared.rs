@@ -1131,3 +1131,29 @@ fn tar_extraction_is_safe_and_all_or_nothing() {
     assert!(extract_tar_gz(&cut, &dir.path().join("cut")).is_err());
     assert!(!dir.path().join("cut").exists());
 }
+
+#[test]
+fn whole_files_match_the_course_material_when_present() {
+    // Auto MPG, Alice and the ImageNet class index are bundled whole: the copies in the full
+    // material pass the same checks a download must pass.
+    let Some(dir) = course_material("") else {
+        return;
+    };
+    auto_mpg::remote_file()
+        .verify(&dir.join("auto-mpg/auto-mpg.data"))
+        .unwrap();
+    alice::remote_file()
+        .verify(&dir.join("alice/11-0.txt"))
+        .unwrap();
+    imagenet::remote_class_index()
+        .verify(&dir.join("imagenet/imagenet_class_index.json"))
+        .unwrap();
+    imdb::remote_word_index()
+        .verify(&dir.join("imdb/imdb_word_index.json"))
+        .unwrap();
+    // And a file that is not Alice fails the structure check with a reason.
+    let error = alice::remote_file()
+        .verify(&dir.join("auto-mpg/auto-mpg.names"))
+        .unwrap_err();
+    assert!(error.to_string().contains("START"), "{error}");
+}

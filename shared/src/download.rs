@@ -296,6 +296,10 @@ impl Downloader {
         }
         let response = request.call().map_err(|e| match e {
             ureq::Error::HostNotFound => AttemptError::NextSource("host not found".into()),
+            // A name that does not resolve will not resolve in two seconds either.
+            ureq::Error::Io(e) if e.to_string().contains("lookup address") => {
+                AttemptError::NextSource("cannot resolve the host name (offline?)".into())
+            }
             ureq::Error::BadUri(u) => AttemptError::NextSource(format!("bad URL {u}")),
             other => AttemptError::Retry(other.to_string()),
         })?;

@@ -298,7 +298,7 @@ pub fn plot_image_grid(
         .first()
         .map(|i| (i.height, i.width))
         .unwrap_or((1, 1));
-    let scale = (112 / h.max(w)).clamp(1, 8) as i32;
+    let scale = (112 / h.max(w)).clamp(1, 16) as i32;
     let caption_height = 20;
     let cell_w = (w as i32 * scale + 14).max(92);
     let cell_h = h as i32 * scale + caption_height + 14;

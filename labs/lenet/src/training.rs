@@ -265,7 +265,10 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
             )
             .row(
                 "throughput",
-                format!("{:.0} training samples/s", last.samples_per_second),
+                format!(
+                    "{} training samples/s",
+                    thousands(last.samples_per_second as usize)
+                ),
             );
     }
     summary
