@@ -144,23 +144,17 @@ pub enum DownloadError {
 
 /// The SHA-256 of a file, as lower-case hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
+    hash_file::<Sha256>(path)
 }
 
 /// The MD5 of a file, as lower-case hex.
 pub fn md5_file(path: &Path) -> io::Result<String> {
+    hash_file::<md5::Md5>(path)
+}
+
+fn hash_file<D: Digest>(path: &Path) -> io::Result<String> {
     let mut file = File::open(path)?;
-    let mut hasher = md5::Md5::new();
+    let mut hasher = D::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
         let n = file.read(&mut buffer)?;

@@ -47,3 +47,12 @@ pub use error::DataError;
 /// mapped again). mimalloc keeps that memory around.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A tensor's values as `f32`s, row-major: for plots, reports and tests.
+pub fn floats<const D: usize>(tensor: burn::tensor::Tensor<D>) -> Vec<f32> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
+}

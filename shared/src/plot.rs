@@ -11,7 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::train::History;
+use crate::train::{EpochRecord, History};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -36,6 +36,9 @@ fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_
 
 /// Training curves: loss (left) and metric (right), training vs validation, per epoch.
 pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
+    let points = |value: fn(&EpochRecord) -> f64| -> Vec<(usize, f64)> {
+        history.epochs.iter().map(|r| (r.epoch, value(r))).collect()
+    };
     plot_curves(
         path,
         title,
@@ -44,48 +47,16 @@ pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
                 title: "loss",
                 y_label: "loss",
                 series: vec![
-                    (
-                        "train",
-                        BLUE,
-                        history
-                            .epochs
-                            .iter()
-                            .map(|r| (r.epoch, r.train_loss))
-                            .collect(),
-                    ),
-                    (
-                        "valid",
-                        RED,
-                        history
-                            .epochs
-                            .iter()
-                            .map(|r| (r.epoch, r.valid_loss))
-                            .collect(),
-                    ),
+                    ("train", BLUE, points(|r| r.train_loss)),
+                    ("valid", RED, points(|r| r.valid_loss)),
                 ],
             },
             Panel {
                 title: &history.metric,
                 y_label: &history.metric,
                 series: vec![
-                    (
-                        "train",
-                        BLUE,
-                        history
-                            .epochs
-                            .iter()
-                            .map(|r| (r.epoch, r.train_metric))
-                            .collect(),
-                    ),
-                    (
-                        "valid",
-                        RED,
-                        history
-                            .epochs
-                            .iter()
-                            .map(|r| (r.epoch, r.valid_metric))
-                            .collect(),
-                    ),
+                    ("train", BLUE, points(|r| r.train_metric)),
+                    ("valid", RED, points(|r| r.valid_metric)),
                 ],
             },
         ],

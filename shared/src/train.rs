@@ -306,11 +306,7 @@ pub fn predict<M: Supervised, B: Batcher<M::Batch>>(
         };
         let probabilities = softmax(output.output, 1);
         let [n, classes] = probabilities.dims();
-        let probabilities: Vec<f32> = probabilities
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let probabilities = crate::floats(probabilities);
         let targets: Vec<i64> = targets
             .into_data()
             .convert::<i64>()

@@ -338,12 +338,7 @@ fn plot_filters_and_maps(
     device: &Device,
 ) -> Result<()> {
     let model = model.valid();
-    let filters = model
-        .c1_filters()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap_or_default();
+    let filters = shared::floats(model.c1_filters());
     let captions: Vec<String> = (1..=6).map(|k| format!("filter {k}")).collect();
     plot::plot_maps(
         &run.file("c1_filters.png"),
@@ -356,26 +351,12 @@ fn plot_filters_and_maps(
 
     let digit = MnistBatcher::new(test.take(1)).batch(&[0], device);
     let (c1, c3) = model.feature_maps(digit.images.clone());
-    let mut values = digit
-        .images
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap_or_default();
+    let mut values = shared::floats(digit.images);
     let mut captions = vec![format!("input ({})", test.labels[0])];
-    values.extend(
-        c1.into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default(),
-    );
+    values.extend(shared::floats(c1));
     captions.extend((1..=6).map(|k| format!("C1 map {k}")));
     // C3's maps are 10x10: scale them up to 28x28 by nearest neighbour to share the grid.
-    let c3 = c3
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap_or_default();
+    let c3 = shared::floats(c3);
     for k in 0..16 {
         for y in 0..28 {
             for x in 0..28 {
