@@ -1139,18 +1139,18 @@ fn whole_files_match_the_course_material_when_present() {
     let Some(dir) = course_material("") else {
         return;
     };
-    auto_mpg::remote_file()
-        .verify(&dir.join("auto-mpg/auto-mpg.data"))
-        .unwrap();
-    alice::remote_file()
-        .verify(&dir.join("alice/11-0.txt"))
-        .unwrap();
-    imagenet::remote_class_index()
-        .verify(&dir.join("imagenet/imagenet_class_index.json"))
-        .unwrap();
-    imdb::remote_word_index()
-        .verify(&dir.join("imdb/imdb_word_index.json"))
-        .unwrap();
+    let copies = [
+        (auto_mpg::remote_file(), "auto-mpg/auto-mpg.data"),
+        (alice::remote_file(), "alice/11-0.txt"),
+        (
+            imagenet::remote_class_index(),
+            "imagenet/imagenet_class_index.json",
+        ),
+        (imdb::remote_word_index(), "imdb/imdb_word_index.json"),
+    ];
+    for (file, path) in copies {
+        file.verify(&dir.join(path)).unwrap();
+    }
     // And a file that is not Alice fails the structure check with a reason.
     let error = alice::remote_file()
         .verify(&dir.join("auto-mpg/auto-mpg.names"))

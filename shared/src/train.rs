@@ -456,14 +456,9 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
         }
 
         if let Some(rule) = config.early_stopping {
-            let best = *history.best(rule.monitor).expect("history has this epoch");
-            let improved = best.epoch == epoch && {
-                let previous = history.epochs[..history.epochs.len() - 1]
-                    .iter()
-                    .map(|r| history.score(r, rule.monitor))
-                    .fold(f64::INFINITY, f64::min);
-                history.score(&record, rule.monitor) < previous - rule.min_delta
-            };
+            // The same rule decides "improved" here and "no improvement for n epochs" below.
+            let last_improvement = last_improvement(&history, rule);
+            let improved = last_improvement == epoch;
             if improved && rule.restore_best {
                 best_model = Some((epoch, model.clone()));
                 if let Some(run) = run {
@@ -473,7 +468,6 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
                         .context("saving the best model")?;
                 }
             }
-            let last_improvement = last_improvement(&history, rule);
             if epoch - last_improvement >= rule.patience {
                 println!(
                     "early stopping: no improvement of the {} for {} epochs (best: epoch {})",
