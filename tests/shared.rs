@@ -1157,3 +1157,156 @@ fn whole_files_match_the_course_material_when_present() {
         .unwrap_err();
     assert!(error.to_string().contains("START"), "{error}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Recurrent layers: the hand-written BPTT against plain autodiff
+// ---------------------------------------------------------------------------------------
+
+mod recurrent {
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+    use burn::tensor::activation::{sigmoid, tanh};
+    use shared::recurrent::{self, Lstm, SimpleRnn};
+
+    /// The recurrences written step by step with ordinary tensor operations: what autodiff
+    /// differentiates on its own.
+    fn plain_rnn(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
+        let [batch, steps, hidden] = xw.dims();
+        let mut h = Tensor::zeros([batch, hidden], &xw.device());
+        let mut out = Vec::new();
+        for t in 0..steps {
+            let x_t = xw
+                .clone()
+                .slice([0..batch, t..t + 1, 0..hidden])
+                .reshape([batch, hidden]);
+            h = tanh(x_t + h.matmul(wh.clone()));
+            out.push(h.clone());
+        }
+        Tensor::stack(out, 1)
+    }
+
+    fn plain_lstm(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
+        let [batch, steps, width] = xw.dims();
+        let n = width / 4;
+        let mut h = Tensor::zeros([batch, n], &xw.device());
+        let mut c = h.clone();
+        let mut out = Vec::new();
+        for t in 0..steps {
+            let z = xw
+                .clone()
+                .slice([0..batch, t..t + 1, 0..width])
+                .reshape([batch, width])
+                + h.matmul(wh.clone());
+            let gate = |k: usize| z.clone().slice([0..batch, k * n..(k + 1) * n]);
+            let (i, f, g, o) = (
+                sigmoid(gate(0)),
+                sigmoid(gate(1)),
+                tanh(gate(2)),
+                sigmoid(gate(3)),
+            );
+            c = f * c + i * g;
+            h = o * tanh(c.clone());
+            out.push(h.clone());
+        }
+        Tensor::stack(out, 1)
+    }
+
+    fn max_diff(a: Tensor<3>, b: Tensor<3>) -> f32 {
+        (a - b).abs().max().into_scalar::<f32>()
+    }
+
+    fn max_diff2(a: Tensor<2>, b: Tensor<2>) -> f32 {
+        (a - b).abs().max().into_scalar::<f32>()
+    }
+
+    /// Values and gradients (of a random linear function of all outputs) agree.
+    fn check(
+        gates: usize,
+        ours: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+        plain: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+    ) {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let (batch, steps, hidden) = (3, 7, 5);
+        let xw = Tensor::<3>::random(
+            [batch, steps, gates * hidden],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let wh = Tensor::<2>::random(
+            [hidden, gates * hidden],
+            Distribution::Normal(0.0, 0.5),
+            &device,
+        );
+        let weights = Tensor::<3>::random(
+            [batch, steps, hidden],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+
+        let run = |f: fn(Tensor<3>, Tensor<2>) -> Tensor<3>| {
+            let xw = xw.clone().detach().require_grad();
+            let wh = wh.clone().detach().require_grad();
+            let hs = f(xw.clone(), wh.clone());
+            let grads = (hs.clone() * weights.clone()).sum().backward();
+            (hs, xw.grad(&grads).unwrap(), wh.grad(&grads).unwrap())
+        };
+        let (hs_a, dxw_a, dwh_a) = run(ours);
+        let (hs_b, dxw_b, dwh_b) = run(plain);
+        assert_eq!(hs_a.dims(), [batch, steps, hidden]);
+        assert!(max_diff(hs_a, hs_b) < 1e-5);
+        assert!(max_diff(dxw_a, dxw_b) < 1e-5, "dxw differs");
+        assert!(max_diff2(dwh_a, dwh_b) < 1e-5, "dwh differs");
+    }
+
+    // The scans are time-major; the plain versions above are batch-major.
+    fn ours_rnn(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
+        recurrent::rnn_scan(xw.swap_dims(0, 1), wh).swap_dims(0, 1)
+    }
+
+    fn ours_lstm(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
+        recurrent::lstm_scan(xw.swap_dims(0, 1), wh).swap_dims(0, 1)
+    }
+
+    #[test]
+    fn rnn_scan_values_and_gradients_equal_autodiff() {
+        check(1, ours_rnn, plain_rnn);
+    }
+
+    #[test]
+    fn lstm_scan_values_and_gradients_equal_autodiff() {
+        check(4, ours_lstm, plain_lstm);
+    }
+
+    #[test]
+    fn scans_run_without_autodiff_too() {
+        let device = Device::flex();
+        let xw = Tensor::<3>::random([2, 4, 12], Distribution::Normal(0.0, 1.0), &device);
+        let wh = Tensor::<2>::random([3, 12], Distribution::Normal(0.0, 0.5), &device);
+        let ours = ours_lstm(xw.clone(), wh.clone());
+        assert!(max_diff(ours, plain_lstm(xw, wh)) < 1e-6);
+    }
+
+    #[test]
+    fn layers_have_keras_shapes_and_initialisation() {
+        let device = Device::flex();
+        let rnn = SimpleRnn::new(10, 8, &device);
+        let lstm = Lstm::new(10, 8, &device);
+        // Keras: SimpleRNN(8) on 10 features has 10·8 + 8·8 + 8 = 152 parameters,
+        // LSTM(8) has 4·(10·8 + 8·8 + 8) = 608.
+        assert_eq!(rnn.num_params(), 152);
+        assert_eq!(lstm.num_params(), 608);
+        let x = Tensor::<3>::random([2, 6, 10], Distribution::Normal(0.0, 1.0), &device);
+        assert_eq!(rnn.forward(x.clone()).dims(), [2, 6, 8]);
+        assert_eq!(lstm.forward(x).dims(), [2, 6, 8]);
+        // The recurrent matrix is orthogonal: W·Wᵀ = I.
+        let w = rnn.recurrent.val();
+        let eye = Tensor::<2>::eye(8, &device);
+        assert!(max_diff2(w.clone().matmul(w.transpose()), eye) < 1e-4);
+        // The forget gate's bias starts at 1, the others at 0.
+        let bias = shared::floats(lstm.input.bias.as_ref().unwrap().val());
+        assert!(bias[..8].iter().all(|&b| b == 0.0));
+        assert!(bias[8..16].iter().all(|&b| b == 1.0));
+        assert!(bias[16..].iter().all(|&b| b == 0.0));
+    }
+}

@@ -16,6 +16,7 @@
 //! | [`archive`] | safe `.tar.gz` extraction |
 //! | [`train`] | the training loop: progress, metrics, history, checkpoints, early stopping |
 //! | [`plot`] | PNG plots: curves, confusion matrices, image grids, filters |
+//! | [`recurrent`] | SimpleRNN and LSTM layers whose recurrence has its own backward pass (BPTT) |
 //! | [`run`] | the run folder (`runs/<lab>/<time>/`) and the summary at the end |
 //! | [`report`] | tables for the terminal: model summaries, the final summary |
 //! | [`rng`] | a tiny seeded random generator for shuffling |
@@ -34,6 +35,7 @@ pub mod images;
 pub mod imdb;
 pub mod mnist;
 pub mod plot;
+pub mod recurrent;
 pub mod report;
 pub mod rng;
 pub mod run;

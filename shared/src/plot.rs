@@ -63,6 +63,9 @@ pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
     )
 }
 
+/// Colours for [`Series`], so that labs need not depend on plotters themselves.
+pub use plotters::style::{BLACK, BLUE, GREEN, MAGENTA, RED, RGBColor};
+
 /// A named, coloured line of (epoch, value) points.
 pub type Series<'a> = (&'a str, RGBColor, Vec<(usize, f64)>);
 
@@ -75,6 +78,11 @@ pub struct Panel<'a> {
 
 /// Line charts side by side, sharing the x axis "epoch".
 pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
+    plot_lines(path, title, "epoch", panels)
+}
+
+/// Line charts side by side over whole-number x values (epochs, time steps, …).
+pub fn plot_lines(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> Result<()> {
     init_font();
     let err = draw_err(path);
     let width = 560 * panels.len().max(1) as u32;
@@ -83,13 +91,13 @@ pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
     let root = root.titled(title, font(22)).map_err(&err)?;
     let areas = root.split_evenly((1, panels.len().max(1)));
     for (panel, area) in panels.iter().zip(areas.iter()) {
-        draw_panel(area, panel).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
+        draw_panel(area, panel, x_label).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
     }
     root.present().map_err(&err)?;
     Ok(())
 }
 
-fn draw_panel(area: &Area, panel: &Panel) -> Result<()> {
+fn draw_panel(area: &Area, panel: &Panel, x_label: &str) -> Result<()> {
     let points = panel
         .series
         .iter()
@@ -114,13 +122,13 @@ fn draw_panel(area: &Area, panel: &Panel) -> Result<()> {
         .map_err(chart_err)?;
     chart
         .configure_mesh()
-        .x_desc("epoch")
+        .x_desc(x_label)
         .y_desc(panel.y_label)
         .label_style(font(13))
         .axis_desc_style(font(15))
         .x_labels(last_epoch.clamp(2, 12))
         .x_label_formatter(&|x| {
-            // Only whole epochs get a label.
+            // Only whole numbers get a label.
             if (x - x.round()).abs() < 1e-6 {
                 format!("{x:.0}")
             } else {

@@ -388,6 +388,33 @@ pub fn resume<M: Module>(
 /// given, the history and a checkpoint are written there after every epoch.
 #[allow(clippy::too_many_arguments)]
 pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
+    model: M,
+    optimizer: ModuleOptimizer,
+    train: &B,
+    valid: &B,
+    config: &FitConfig,
+    device: &Device,
+    run: Option<&RunDir>,
+    history: History,
+) -> Result<Fitted<M>> {
+    let mut nothing = |_: &M, _: &EpochRecord| Ok(());
+    fit_observed(
+        model,
+        optimizer,
+        train,
+        valid,
+        config,
+        device,
+        run,
+        history,
+        &mut nothing,
+    )
+}
+
+/// [`fit`], calling `observer` with the model and the metrics after each epoch (after the
+/// epoch's line is printed and its checkpoint written): to show what the model does so far.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_observed<M: Supervised, B: Batcher<M::Batch>>(
     mut model: M,
     mut optimizer: ModuleOptimizer,
     train: &B,
@@ -396,6 +423,7 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
     device: &Device,
     run: Option<&RunDir>,
     mut history: History,
+    observer: &mut dyn FnMut(&M, &EpochRecord) -> Result<()>,
 ) -> Result<Fitted<M>> {
     anyhow::ensure!(!train.is_empty(), "the training set is empty");
     anyhow::ensure!(!valid.is_empty(), "the validation set is empty");
@@ -454,6 +482,7 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
         if let Some(run) = run {
             checkpoint(run, &model, &optimizer, &history)?;
         }
+        observer(&model, &record)?;
 
         if let Some(rule) = config.early_stopping {
             // The same rule decides "improved" here and "no improvement for n epochs" below.
