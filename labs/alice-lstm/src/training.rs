@@ -1,0 +1,402 @@
+//! Lab 6: the LSTM on Alice, and the comparison with the SimpleRNN the lecture asks for.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use lab_alice_rnn::data::CharData;
+use lab_alice_rnn::model::{CellImpl, CharRnn};
+use lab_alice_rnn::training::{
+    CharConfig, EpochSamples, ModeDefaults, char_summary, train_char_model,
+};
+use shared::cli::{CommonArgs, Defaults};
+use shared::plot::{self, Panel};
+use shared::report::{Summary, model_summary, thousands};
+use shared::run::RunDir;
+use shared::train::History;
+
+use crate::model::{CharLstm, char_model_params, matching_rnn_units};
+
+/// An LSTM epoch costs about three SimpleRNN epochs, so the default run is shorter than
+/// lab 5's; the lecture's 25 epochs are `--full` (or `--epochs 25`).
+pub const SAMPLE: Defaults = Defaults {
+    epochs: 5,
+    batch_size: 128,
+    lr: 1e-3,
+};
+pub const LSTM_DEFAULTS: ModeDefaults = (
+    SAMPLE,
+    lab_alice_rnn::training::FULL,
+    lab_alice_rnn::training::QUICK,
+);
+
+/// Where the SimpleRNN to compare with comes from.
+#[derive(Debug, Clone)]
+pub enum Comparison {
+    /// Train one here, with about the LSTM's parameter count (`--compare`).
+    Train,
+    /// A finished run folder of lab 5 (`--rnn-run`).
+    Folder(PathBuf),
+    /// The newest finished lab 5 run under `--out`, if there is one.
+    Latest,
+}
+
+/// One side of the comparison.
+pub struct Side {
+    pub name: String,
+    pub params: usize,
+    pub history: History,
+    pub samples: Vec<EpochSamples>,
+}
+
+pub struct Outcome {
+    pub run: RunDir,
+    pub lstm: Side,
+    pub rnn: Option<Side>,
+}
+
+pub fn run(
+    args: &CommonArgs,
+    units: usize,
+    cell: CellImpl,
+    seed_text: &str,
+    comparison: Comparison,
+) -> Result<Outcome> {
+    let device = shared::device::select(args.device)?;
+    let (run, config) = match &args.resume {
+        Some(path) => {
+            let run = RunDir::open(path)?;
+            let mut config = CharConfig::load(run.file("config.json"))
+                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
+            if let Some(epochs) = args.epochs {
+                config.epochs = epochs;
+            }
+            (run, config)
+        }
+        None => {
+            let config = CharConfig::from_args(args, LSTM_DEFAULTS, units, cell, seed_text);
+            let run = RunDir::create(&args.out, "alice-lstm")?;
+            config
+                .save(run.file("config.json"))
+                .context("writing config.json")?;
+            (run, config)
+        }
+    };
+    // Find a lab 5 run to compare with before spending minutes on training.
+    let rnn_folder = match &comparison {
+        Comparison::Folder(path) => Some(check_rnn_folder(path)?),
+        Comparison::Latest => latest_rnn_run(&args.out, &config.mode),
+        Comparison::Train => None,
+    };
+
+    let data = config.load_data()?;
+    println!(
+        "Alice in Wonderland ({}): {} characters, alphabet of {}; {} training and {} validation windows of {}",
+        config.source().describe(),
+        thousands(data.text.chars().count()),
+        data.vocab.len(),
+        thousands(data.train.len()),
+        thousands(data.valid.len()),
+        config.window
+    );
+    device.seed(config.seed);
+    let train_device = device.clone().autodiff();
+    let model = CharLstm::new(data.vocab.len(), config.units, config.cell, &train_device);
+    println!(
+        "\n{}",
+        model_summary("LSTM character model", &model.summary())
+    );
+    println!(
+        "training the LSTM on {} for {} epochs, batch {}, RMSprop lr {}, cell: {:?}",
+        shared::device::describe(args.device),
+        config.epochs,
+        config.batch_size,
+        config.lr,
+        config.cell
+    );
+    let started = Instant::now();
+    let (fitted, samples) = train_char_model(
+        model,
+        &config,
+        &data,
+        &device,
+        &train_device,
+        &run,
+        args.resume.as_deref(),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    fitted
+        .model
+        .clone()
+        .save_file(run.file("model.bpk"))
+        .context("saving model.bpk")?;
+    fitted.history.save(&run.path)?;
+    plot::plot_history(
+        &run.file("curves.png"),
+        &fitted.history,
+        "LSTM on Alice: next-character loss and accuracy",
+    )?;
+    let lstm = Side {
+        name: format!("LSTM({})", config.units),
+        params: fitted.model.num_params(),
+        history: fitted.history.clone(),
+        samples: samples.clone(),
+    };
+
+    // The SimpleRNN side.
+    let rnn = match (&comparison, rnn_folder) {
+        (Comparison::Train, _) => Some(train_rnn(&config, &data, &device, &run, args)?),
+        (_, Some(folder)) => {
+            println!("\ncomparing with the SimpleRNN run in {}", folder.display());
+            Some(read_rnn_run(&folder, data.vocab.len())?)
+        }
+        (_, None) => {
+            println!(
+                "\nno SimpleRNN run to compare with: run lab 5 first (cargo run --release -p \
+                 lab-alice-rnn), pass --rnn-run <its run folder>, or add --compare to train one here"
+            );
+            None
+        }
+    };
+
+    let mut summary = Summary::new("Lab 6 · LSTM writes like Alice");
+    char_summary(&mut summary, &config, &fitted, &samples, seconds);
+    if let Some(rnn) = &rnn {
+        compare(&run, &config, &lstm, rnn, &mut summary)?;
+    }
+    summary
+        .row("device", shared::device::describe(args.device))
+        .row("run folder", run.path.display())
+        .row(
+            "files",
+            "config.json model.bpk history.csv samples.txt summary.txt",
+        )
+        .row(
+            "plots",
+            if rnn.is_some() {
+                "curves.png comparison.png (texts side by side: comparison.txt)"
+            } else {
+                "curves.png"
+            },
+        );
+    let text = summary.render();
+    println!("\n{text}");
+    run.write_text("summary.txt", &text)?;
+    Ok(Outcome { run, lstm, rnn })
+}
+
+/// Trains the SimpleRNN with about the LSTM's parameter count, same data and settings, into
+/// `<run>/simple-rnn/`.
+fn train_rnn(
+    config: &CharConfig,
+    data: &CharData,
+    device: &Device,
+    run: &RunDir,
+    args: &CommonArgs,
+) -> Result<Side> {
+    let vocab = data.vocab.len();
+    let units = matching_rnn_units(vocab, config.units);
+    let folder = run.file("simple-rnn");
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    let mut rnn_config = config.clone();
+    rnn_config.units = units;
+    let resume = args.resume.is_some() && folder.join("config.json").exists();
+    rnn_config
+        .save(folder.join("config.json"))
+        .context("writing simple-rnn/config.json")?;
+    let rnn_run = RunDir::open(&folder)?;
+    println!(
+        "\nthe SimpleRNN to compare with: {units} units, {} parameters (the LSTM: {})",
+        thousands(char_model_params(vocab, units, false)),
+        thousands(char_model_params(vocab, config.units, true))
+    );
+    device.seed(config.seed);
+    let train_device = device.clone().autodiff();
+    let model = CharRnn::new(vocab, units, rnn_config.cell, &train_device);
+    let (fitted, samples) = train_char_model(
+        model,
+        &rnn_config,
+        data,
+        device,
+        &train_device,
+        &rnn_run,
+        resume.then_some(folder.as_path()),
+    )?;
+    fitted.history.save(&folder)?;
+    Ok(Side {
+        name: format!("SimpleRNN({units})"),
+        params: fitted.model.num_params(),
+        history: fitted.history,
+        samples,
+    })
+}
+
+/// A lab 5 run folder must have finished: its history and its samples.
+fn check_rnn_folder(path: &Path) -> Result<PathBuf> {
+    for file in ["config.json", "history.json", "samples.json"] {
+        if !path.join(file).exists() {
+            bail!(
+                "{} is not a finished run of lab 5 (lab-alice-rnn): it has no {file}",
+                path.display()
+            );
+        }
+    }
+    Ok(path.to_path_buf())
+}
+
+/// The newest finished lab 5 run of the same mode under `out`.
+fn latest_rnn_run(out: &Path, mode: &str) -> Option<PathBuf> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("alice-rnn"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("summary.txt").exists() && check_rnn_folder(p).is_ok())
+        .filter(|p| CharConfig::load(p.join("config.json")).is_ok_and(|c| c.mode == mode))
+        .collect();
+    runs.sort();
+    runs.pop()
+}
+
+fn read_rnn_run(folder: &Path, vocab: usize) -> Result<Side> {
+    let config = CharConfig::load(folder.join("config.json"))
+        .with_context(|| format!("reading {}", folder.join("config.json").display()))?;
+    let history = History::load(&folder.join("history.json"))?;
+    let samples: Vec<EpochSamples> = serde_json::from_slice(
+        &std::fs::read(folder.join("samples.json"))
+            .with_context(|| format!("reading {}", folder.join("samples.json").display()))?,
+    )
+    .with_context(|| {
+        format!(
+            "{} is not a list of samples",
+            folder.join("samples.json").display()
+        )
+    })?;
+    Ok(Side {
+        name: format!("SimpleRNN({})", config.units),
+        params: char_model_params(vocab, config.units, false),
+        history,
+        samples,
+    })
+}
+
+/// `comparison.png` (validation loss and accuracy of both), `comparison.txt` (the texts of
+/// the last common epoch side by side) and summary rows.
+fn compare(
+    run: &RunDir,
+    config: &CharConfig,
+    lstm: &Side,
+    rnn: &Side,
+    summary: &mut Summary,
+) -> Result<()> {
+    let points = |side: &Side, value: fn(&shared::train::EpochRecord) -> f64| {
+        side.history
+            .epochs
+            .iter()
+            .map(|r| (r.epoch, value(r)))
+            .collect::<Vec<_>>()
+    };
+    let lstm_label = format!("{} ({} params)", lstm.name, thousands(lstm.params));
+    let rnn_label = format!("{} ({} params)", rnn.name, thousands(rnn.params));
+    plot::plot_curves(
+        &run.file("comparison.png"),
+        "LSTM vs SimpleRNN on Alice (same data, similar parameter count)",
+        &[
+            Panel {
+                title: "validation loss",
+                y_label: "cross-entropy",
+                series: vec![
+                    (&rnn_label, plot::BLUE, points(rnn, |r| r.valid_loss)),
+                    (&lstm_label, plot::RED, points(lstm, |r| r.valid_loss)),
+                ],
+            },
+            Panel {
+                title: "validation next-character accuracy",
+                y_label: "accuracy",
+                series: vec![
+                    (&rnn_label, plot::BLUE, points(rnn, |r| r.valid_metric)),
+                    (&lstm_label, plot::RED, points(lstm, |r| r.valid_metric)),
+                ],
+            },
+        ],
+    )?;
+
+    let common = lstm.history.epochs.len().min(rnn.history.epochs.len());
+    if common == 0 {
+        return Ok(());
+    }
+    let at = |side: &Side| side.history.epochs[common - 1];
+    let (l, r) = (at(lstm), at(rnn));
+    summary
+        .row(
+            &format!("valid loss, epoch {common}"),
+            format!(
+                "LSTM {:.4} vs SimpleRNN {:.4} ({:+.1}%)",
+                l.valid_loss,
+                r.valid_loss,
+                100.0 * (l.valid_loss - r.valid_loss) / r.valid_loss
+            ),
+        )
+        .row(
+            &format!("valid accuracy, epoch {common}"),
+            format!(
+                "LSTM {:.1}% vs SimpleRNN {:.1}%",
+                100.0 * l.valid_metric,
+                100.0 * r.valid_metric
+            ),
+        )
+        .row(
+            "time per epoch",
+            format!("LSTM {:.1} s, SimpleRNN {:.1} s", l.seconds, r.seconds),
+        );
+
+    let find = |side: &Side| side.samples.iter().find(|s| s.epoch == common).cloned();
+    if let (Some(a), Some(b)) = (find(rnn), find(lstm)) {
+        let text = side_by_side(&config.seed_text, &rnn.name, &a, &lstm.name, &b, 52);
+        println!(
+            "\nAfter epoch {common}, from \"{}\":\n{text}",
+            config.seed_text
+        );
+        run.write_text(
+            "comparison.txt",
+            &format!(
+                "After epoch {common}, from \"{}\":\n{text}",
+                config.seed_text
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Two sets of samples in two columns, `width` characters each.
+pub fn side_by_side(
+    seed: &str,
+    left_name: &str,
+    left: &EpochSamples,
+    right_name: &str,
+    right: &EpochSamples,
+    width: usize,
+) -> String {
+    let wrap = |text: &str| -> Vec<String> {
+        let chars: Vec<char> = format!("{seed}{text}")
+            .chars()
+            .map(|c| if c == '\n' { ' ' } else { c })
+            .collect();
+        chars.chunks(width).map(|c| c.iter().collect()).collect()
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{:>7}   {left_name:<width$} | {right_name}", "");
+    for ((sampling, a), (_, b)) in left.texts.iter().zip(&right.texts) {
+        let (a, b) = (wrap(a), wrap(b));
+        for i in 0..a.len().max(b.len()) {
+            let label = if i == 0 { sampling.as_str() } else { "" };
+            let _ = writeln!(
+                out,
+                "{label:>7}   {:<width$} | {}",
+                a.get(i).map_or("", String::as_str),
+                b.get(i).map_or("", String::as_str)
+            );
+        }
+    }
+    out
+}
