@@ -1164,6 +1164,7 @@ fn whole_files_match_the_course_material_when_present() {
 
 mod recurrent {
     use burn::prelude::*;
+    use burn::tensor::DType;
     use burn::tensor::Distribution;
     use burn::tensor::activation::{sigmoid, tanh};
     use shared::recurrent::{self, Lstm, SimpleRnn};
@@ -1172,7 +1173,7 @@ mod recurrent {
     /// differentiates on its own.
     fn plain_rnn(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
         let [batch, steps, hidden] = xw.dims();
-        let mut h = Tensor::zeros([batch, hidden], &xw.device());
+        let mut h = Tensor::<2>::zeros([batch, hidden], &xw.device()).cast(xw.dtype());
         let mut out = Vec::new();
         for t in 0..steps {
             let x_t = xw
@@ -1188,7 +1189,7 @@ mod recurrent {
     fn plain_lstm(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
         let [batch, steps, width] = xw.dims();
         let n = width / 4;
-        let mut h = Tensor::zeros([batch, n], &xw.device());
+        let mut h = Tensor::<2>::zeros([batch, n], &xw.device()).cast(xw.dtype());
         let mut c = h.clone();
         let mut out = Vec::new();
         for t in 0..steps {
@@ -1220,10 +1221,13 @@ mod recurrent {
     }
 
     /// Values and gradients (of a random linear function of all outputs) agree.
+    /// `double`: run in f64, which takes the generic code path on flex (the one every other
+    /// backend runs) rather than flex's own f32 loops.
     fn check(
         gates: usize,
         ours: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
         plain: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+        double: bool,
     ) {
         let device = Device::flex().autodiff();
         device.seed(3);
@@ -1244,6 +1248,16 @@ mod recurrent {
             &device,
         );
 
+        let (xw, wh) = if double {
+            (xw.cast(DType::F64), wh.cast(DType::F64))
+        } else {
+            (xw, wh)
+        };
+        let weights = if double {
+            weights.cast(DType::F64)
+        } else {
+            weights
+        };
         let run = |f: fn(Tensor<3>, Tensor<2>) -> Tensor<3>| {
             let xw = xw.clone().detach().require_grad();
             let wh = wh.clone().detach().require_grad();
@@ -1254,6 +1268,7 @@ mod recurrent {
         let (hs_a, dxw_a, dwh_a) = run(ours);
         let (hs_b, dxw_b, dwh_b) = run(plain);
         assert_eq!(hs_a.dims(), [batch, steps, hidden]);
+        assert_eq!(hs_a.dtype(), if double { DType::F64 } else { DType::F32 });
         assert!(max_diff(hs_a, hs_b) < 1e-5);
         assert!(max_diff(dxw_a, dxw_b) < 1e-5, "dxw differs");
         assert!(max_diff2(dwh_a, dwh_b) < 1e-5, "dwh differs");
@@ -1270,12 +1285,25 @@ mod recurrent {
 
     #[test]
     fn rnn_scan_values_and_gradients_equal_autodiff() {
-        check(1, ours_rnn, plain_rnn);
+        check(1, ours_rnn, plain_rnn, false);
+        check(1, ours_rnn, plain_rnn, true);
     }
 
     #[test]
     fn lstm_scan_values_and_gradients_equal_autodiff() {
-        check(4, ours_lstm, plain_lstm);
+        check(4, ours_lstm, plain_lstm, false);
+        check(4, ours_lstm, plain_lstm, true);
+    }
+
+    #[test]
+    fn scans_saturate_cleanly_on_huge_inputs() {
+        // Pre-activations far beyond ±88, where e^x overflows f32: gates at exactly 0 or 1.
+        let device = Device::flex();
+        let xw = Tensor::<3>::random([2, 5, 16], Distribution::Normal(0.0, 200.0), &device);
+        let wh = Tensor::<2>::random([4, 16], Distribution::Normal(0.0, 1.0), &device);
+        let ours = ours_lstm(xw.clone(), wh.clone());
+        assert!(!ours.clone().is_nan().any().into_scalar::<bool>());
+        assert!(max_diff(ours, plain_lstm(xw, wh)) < 1e-5);
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn plot_curves(path: &Path, title: &str, panels: &[Panel]) -> Result<()> {
 pub fn plot_lines(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> Result<()> {
     init_font();
     let err = draw_err(path);
-    let width = 560 * panels.len().max(1) as u32;
+    let width = (560 * panels.len().max(1) as u32).max(760);
     let root = BitMapBackend::new(path, (width, 440)).into_drawing_area();
     root.fill(&WHITE).map_err(&err)?;
     let root = root.titled(title, font(22)).map_err(&err)?;

@@ -39,6 +39,8 @@ use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
+mod flex;
+
 /// The recurrences as backend operations. The default bodies are the forward passes written
 /// over burn's primitive operations, so every backend gets them; the autodiff decorator adds
 /// the backward pass.
@@ -62,13 +64,83 @@ pub trait RecurrentOps: Backend {
     }
 }
 
-impl RecurrentOps for burn::backend::Flex {}
+impl RecurrentOps for burn::backend::Flex {
+    fn lstm_scan(xw: FloatTensor<Self>, wh: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::lstm_forward_traced(xw, wh).0
+    }
+}
 
 #[cfg(feature = "ndarray")]
 impl RecurrentOps for burn::backend::NdArray {}
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 impl RecurrentOps for burn::backend::Cube {}
+
+/// The LSTM's forward pass keeping what back-propagation through time needs, and BPTT
+/// itself. Every backend gets the versions written with burn's primitive operations; flex
+/// overrides them with one loop per step over its memory (`flex.rs`, measured faster).
+pub trait LstmKernels: Backend {
+    fn lstm_forward_traced(
+        xw: FloatTensor<Self>,
+        wh: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, LstmTrace<Self>) {
+        let (hs, steps) = lstm_forward::<Self>(xw, wh, true);
+        (hs, LstmTrace::Steps(steps))
+    }
+
+    fn lstm_backward_traced(
+        trace: LstmTrace<Self>,
+        wh: FloatTensor<Self>,
+        grad_hs: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        match trace {
+            LstmTrace::Steps(steps) => lstm_backward::<Self>(steps, wh, grad_hs),
+            // Only flex's forward pass makes flat traces, and flex overrides this method.
+            LstmTrace::Flat(_) => unreachable!("a flat LSTM trace outside the flex backend"),
+        }
+    }
+}
+
+impl LstmKernels for burn::backend::Flex {
+    fn lstm_forward_traced(
+        xw: FloatTensor<Self>,
+        wh: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, LstmTrace<Self>) {
+        if flex::applies(&xw, &wh) {
+            let (hs, trace) = flex::lstm_forward(xw, wh);
+            (hs, LstmTrace::Flat(trace))
+        } else {
+            let (hs, steps) = lstm_forward::<Self>(xw, wh, true);
+            (hs, LstmTrace::Steps(steps))
+        }
+    }
+
+    fn lstm_backward_traced(
+        trace: LstmTrace<Self>,
+        wh: FloatTensor<Self>,
+        grad_hs: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        match trace {
+            LstmTrace::Steps(steps) => lstm_backward::<Self>(steps, wh, grad_hs),
+            LstmTrace::Flat(trace) => flex::lstm_backward(trace, wh, grad_hs),
+        }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl LstmKernels for burn::backend::NdArray {}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl LstmKernels for burn::backend::Cube {}
+
+/// What the LSTM's forward pass keeps for its backward pass.
+#[derive(Debug, Clone)]
+pub enum LstmTrace<B: Backend> {
+    /// Per-step tensors (any backend).
+    Steps(Vec<LstmStep<B>>),
+    /// Flat f32 buffers (flex).
+    Flat(flex::FlatLstm),
+}
 
 /// `h_t = tanh(xw_t + h_{t-1}·W_h)` for all t: the SimpleRNN recurrence, differentiable.
 /// Time-major: `xw: [T, batch, H]`, `wh: [H, H]` → `[T, batch, H]`.
@@ -85,7 +157,8 @@ pub fn lstm_scan(xw: Tensor<3>, wh: Tensor<2>) -> Tensor<3> {
 }
 
 fn check_shapes(xw: &Tensor<3>, wh: &Tensor<2>, gates: usize, op: &str) {
-    let [_, _, width] = xw.dims();
+    let [steps, _, width] = xw.dims();
+    assert!(steps > 0, "{op}: a sequence needs at least one time step");
     let [hidden, wh_width] = wh.dims();
     assert!(
         width == gates * hidden && wh_width == gates * hidden,
@@ -316,7 +389,7 @@ fn finish_backward<B: Backend>(
 
 /// One LSTM step as the backward pass needs it, each `[B, H]`.
 #[derive(Debug, Clone)]
-struct LstmStep<B: Backend> {
+pub struct LstmStep<B: Backend> {
     input_gate: FloatTensor<B>,
     forget_gate: FloatTensor<B>,
     candidate: FloatTensor<B>,
@@ -438,7 +511,7 @@ fn lstm_backward<B: Backend>(
 // ---------------------------------------------------------------------------------------
 // The autodiff decorator: the recurrence is one node of the graph, with BPTT as its backward.
 
-impl<B: RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+impl<B: RecurrentOps + LstmKernels, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
     fn rnn_scan(xw: FloatTensor<Self>, wh: FloatTensor<Self>) -> FloatTensor<Self> {
         #[derive(Debug)]
         struct RnnBackward;
@@ -485,8 +558,8 @@ impl<B: RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
         #[derive(Debug)]
         struct LstmBackward;
 
-        impl<B: Backend> Backward<B, 2> for LstmBackward {
-            type State = (Vec<LstmStep<B>>, FloatTensor<B>);
+        impl<B: LstmKernels> Backward<B, 2> for LstmBackward {
+            type State = (LstmTrace<B>, FloatTensor<B>);
 
             fn backward(
                 self,
@@ -497,7 +570,7 @@ impl<B: RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
                 let [node_xw, node_wh] = ops.parents;
                 let grad = grads.consume::<B>(&ops.node);
                 let (trace, wh) = ops.state;
-                let (dxw, dwh) = lstm_backward::<B>(trace, wh, grad);
+                let (dxw, dwh) = B::lstm_backward_traced(trace, wh, grad);
                 if let Some(node) = node_xw {
                     grads.register::<B>(node.id, dxw);
                 }
@@ -515,10 +588,10 @@ impl<B: RecurrentOps, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (hs, trace) = lstm_forward::<B>(xw, wh.clone(), true);
+                let (hs, trace) = B::lstm_forward_traced(xw, wh.clone());
                 prep.finish((trace, wh), hs)
             }
-            OpsKind::UnTracked(prep) => prep.finish(lstm_forward::<B>(xw, wh, false).0),
+            OpsKind::UnTracked(prep) => prep.finish(B::lstm_scan(xw, wh)),
         }
     }
 }
