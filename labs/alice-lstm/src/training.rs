@@ -202,7 +202,12 @@ fn train_rnn(
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let mut rnn_config = config.clone();
     rnn_config.units = units;
-    let resume = args.resume.is_some() && folder.join("config.json").exists();
+    // Resuming continues the SimpleRNN too, if it had got as far as a checkpoint.
+    let resume = args.resume.is_some()
+        && folder
+            .join(shared::train::CHECKPOINT_DIR)
+            .join("history.json")
+            .exists();
     rnn_config
         .save(folder.join("config.json"))
         .context("writing simple-rnn/config.json")?;

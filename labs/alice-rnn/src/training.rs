@@ -475,10 +475,10 @@ fn plot_gradient_flow(
         .collect();
     plot::plot_lines(
         &run.file("gradients.png"),
-        &format!("Gradient reaching each step from a loss at step {steps} (tanh SimpleRNN)"),
+        &format!("Gradient reaching each step of a tanh SimpleRNN (loss at step {steps})"),
         "time step",
         &[Panel {
-            title: "vanishing (falls towards step 1) and exploding (rises)",
+            title: "falling towards step 1: vanishing; rising: exploding",
             y_label: "log10 ‖∂L/∂z_t‖",
             series,
         }],
