@@ -30,6 +30,10 @@
 //! Gate order of the LSTM's `4H` columns is Keras's: input `i`, forget `f`, candidate `c̃`
 //! (`g`), output `o`.
 
+// burn's NdArray backend is deprecated upstream; the course still compiles it in (feature
+// `ndarray`) to compare against, so the extension must cover it.
+#![cfg_attr(feature = "ndarray", allow(deprecated))]
+
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
