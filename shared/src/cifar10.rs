@@ -58,8 +58,9 @@ pub struct Cifar10 {
     pub test_note: Option<String>,
 }
 
-/// The bundled sample, or `<data-dir>/cifar-10/cifar-10-batches-bin/` for `Full` (the
-/// official archive is downloaded and extracted there if the folder is missing).
+/// The bundled sample, or for `Full` the batches in `<data-dir>/cifar-10/` itself or in
+/// `<data-dir>/cifar-10/cifar-10-batches-bin/` (where the official archive is downloaded and
+/// extracted if neither holds them).
 pub fn load(source: &DataSource, downloader: &Downloader) -> Result<Cifar10, DataError> {
     match source {
         DataSource::Sample => {
@@ -72,6 +73,13 @@ pub fn load(source: &DataSource, downloader: &Downloader) -> Result<Cifar10, Dat
         }
         DataSource::Full { data_dir } => {
             let dir = data_dir.join("cifar-10");
+            // The batch files may also sit directly in `cifar-10/` (copied by hand).
+            if ["data_batch_1.bin", "data_batch_1.bin.gz"]
+                .iter()
+                .any(|name| dir.join(name).exists())
+            {
+                return load_dir(&dir);
+            }
             let batches = dir.join(FOLDER);
             if !batches.is_dir() {
                 let archive = downloader.ensure(&remote_archive(), &dir)?;
