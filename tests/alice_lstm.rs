@@ -1,7 +1,8 @@
 //! Tests of lab 6: the LSTM's gates against burn's Lstm, the fused recurrence against the
 //! step-by-step one, the comparison with the SimpleRNN, and whole runs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use burn::module::Param;
@@ -172,18 +173,7 @@ fn texts_side_by_side_are_wrapped_in_two_columns() {
 }
 
 fn lab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-alice-lstm"));
-    command.env_remove("BURN_LABS_DATA");
-    command
-}
-
-fn only_run_folder(out: &Path, lab: &str) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(out.join(lab))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
+    common::lab(env!("CARGO_BIN_EXE_lab-alice-lstm"))
 }
 
 #[test]
@@ -202,7 +192,7 @@ fn quick_run_with_compare_trains_both_and_writes_the_comparison() {
     );
     assert!(stdout.contains("the SimpleRNN to compare with"), "{stdout}");
     assert!(stdout.contains("valid loss, epoch 1"), "{stdout}");
-    let run = only_run_folder(out.path(), "alice-lstm");
+    let run = common::only_run_folder(out.path(), "alice-lstm");
     for file in [
         "config.json",
         "history.csv",

@@ -1,7 +1,8 @@
 //! Tests of lab 5: the SimpleRNN cell against burn's, the fused recurrence against the
 //! step-by-step one, the "hello" example, generation, gradients, and whole runs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use burn::module::Param;
@@ -235,18 +236,7 @@ fn small_recurrent_weights_vanish_and_large_ones_explode() {
 }
 
 fn lab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-alice-rnn"));
-    command.env_remove("BURN_LABS_DATA");
-    command
-}
-
-fn only_run_folder(out: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(out.join("alice-rnn"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
+    common::lab(env!("CARGO_BIN_EXE_lab-alice-rnn"))
 }
 
 #[test]
@@ -266,7 +256,7 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
     assert!(stdout.contains("all four steps right"), "{stdout}");
     assert!(stdout.contains("epoch  1/1"), "{stdout}");
     assert!(stdout.contains("greedy | alice look"), "{stdout}");
-    let run = only_run_folder(out.path());
+    let run = common::only_run_folder(out.path(), "alice-rnn");
     for file in [
         "config.json",
         "history.csv",

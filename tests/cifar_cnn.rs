@@ -1,7 +1,8 @@
 //! Tests of lab 2: the CNN's shapes and parameter count, batches, augmentation, a few
 //! training steps, and whole runs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use burn::optim::{AdamConfig, GradientsParams};
@@ -128,18 +129,7 @@ fn per_class_table_is_recall_per_class() {
 }
 
 fn lab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-cifar-cnn"));
-    command.env_remove("BURN_LABS_DATA");
-    command
-}
-
-fn only_run_folder(out: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(out.join("cifar-cnn"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
+    common::lab(env!("CARGO_BIN_EXE_lab-cifar-cnn"))
 }
 
 #[test]
@@ -162,7 +152,7 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
         stdout.contains("held-out") && stdout.contains("s per epoch"),
         "{stdout}"
     );
-    let run = only_run_folder(out.path());
+    let run = common::only_run_folder(out.path(), "cifar-cnn");
     for file in [
         "config.json",
         "history.csv",
@@ -209,7 +199,7 @@ fn compare_trains_both_variants_and_plots_them() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    let run = only_run_folder(out.path());
+    let run = common::only_run_folder(out.path(), "cifar-cnn");
     for file in [
         "variants.png",
         "plain/summary.txt",

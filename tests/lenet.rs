@@ -1,6 +1,7 @@
 //! Lab 1 tests: the architecture against the lecture, training, saving, and the binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use burn::optim::{AdamConfig, GradientsParams};
@@ -126,18 +127,7 @@ fn save_and_load_give_identical_predictions() {
 }
 
 fn lab() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-lenet"));
-    command.env_remove("BURN_LABS_DATA");
-    command
-}
-
-fn only_run_folder(out: &Path) -> PathBuf {
-    let runs: Vec<PathBuf> = std::fs::read_dir(out.join("lenet"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs[0].clone()
+    common::lab(env!("CARGO_BIN_EXE_lab-lenet"))
 }
 
 #[test]
@@ -161,7 +151,7 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
         "{stdout}"
     );
 
-    let run = only_run_folder(out.path());
+    let run = common::only_run_folder(out.path(), "lenet");
     for file in [
         "config.json",
         "history.csv",

@@ -76,6 +76,37 @@ impl RunDir {
     }
 }
 
+/// The run folder and the settings of a lab run. A new run gets a new folder with
+/// `fresh()` saved as its `config.json`; `--resume <folder>` reopens that folder and its saved
+/// settings, with `--epochs`, when given, replacing the saved count so that the run can go on
+/// for longer.
+pub fn start<C: burn::config::Config>(
+    args: &crate::cli::CommonArgs,
+    lab: &str,
+    fresh: impl FnOnce() -> C,
+    epochs: impl FnOnce(&mut C) -> &mut usize,
+) -> Result<(RunDir, C)> {
+    match &args.resume {
+        Some(path) => {
+            let run = RunDir::open(path)?;
+            let mut config = C::load(run.file("config.json"))
+                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
+            if let Some(n) = args.epochs {
+                *epochs(&mut config) = n;
+            }
+            Ok((run, config))
+        }
+        None => {
+            let config = fresh();
+            let run = RunDir::create(&args.out, lab)?;
+            config
+                .save(run.file("config.json"))
+                .with_context(|| format!("writing {}", run.file("config.json").display()))?;
+            Ok((run, config))
+        }
+    }
+}
+
 /// Writes a file through a temporary neighbour and a rename: readers see the old file or
 /// the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -65,25 +65,12 @@ pub fn run(
     comparison: Comparison,
 ) -> Result<Outcome> {
     let device = shared::device::select(args.device)?;
-    let (run, config) = match &args.resume {
-        Some(path) => {
-            let run = RunDir::open(path)?;
-            let mut config = CharConfig::load(run.file("config.json"))
-                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
-            if let Some(epochs) = args.epochs {
-                config.epochs = epochs;
-            }
-            (run, config)
-        }
-        None => {
-            let config = CharConfig::from_args(args, LSTM_DEFAULTS, units, cell, seed_text);
-            let run = RunDir::create(&args.out, "alice-lstm")?;
-            config
-                .save(run.file("config.json"))
-                .context("writing config.json")?;
-            (run, config)
-        }
-    };
+    let (run, config) = shared::run::start(
+        args,
+        "alice-lstm",
+        || CharConfig::from_args(args, LSTM_DEFAULTS, units, cell, seed_text),
+        |c| &mut c.epochs,
+    )?;
     // Find a lab 5 run to compare with before spending minutes on training.
     let rnn_folder = match &comparison {
         Comparison::Folder(path) => Some(check_rnn_folder(path)?),
@@ -92,15 +79,7 @@ pub fn run(
     };
 
     let data = config.load_data()?;
-    println!(
-        "Alice in Wonderland ({}): {} characters, alphabet of {}; {} training and {} validation windows of {}",
-        config.source().describe(),
-        thousands(data.text.chars().count()),
-        data.vocab.len(),
-        thousands(data.train.len()),
-        thousands(data.valid.len()),
-        config.window
-    );
+    println!("{}", config.describe_data(&data));
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
     let model = CharLstm::new(data.vocab.len(), config.units, config.cell, &train_device);

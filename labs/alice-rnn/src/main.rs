@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use lab_alice_rnn::model::CellImpl;
-use lab_alice_rnn::training::{FULL, QUICK, QUICK_CHARS, SAMPLE, samplings_text};
+use lab_alice_rnn::training::{SAMPLE, defaults_help};
 use shared::cli::CommonArgs;
 
 /// Lab 5: a SimpleRNN that writes like Alice.
@@ -37,25 +37,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = format!(
-        "Defaults (RMSprop as in the lecture, windows of 10 characters, the last 10% of the book \
-         for validation):\n  \
-         sample   {} epochs, batch {}, lr {} (the whole book is bundled)\n  \
-         --full   {} epochs, batch {}, lr {} (the lecture's 25; downloads the book from Gutenberg)\n  \
-         --quick  {} epoch, batch {}, lr {} on the first {} characters\n\
-         Text after each epoch: {}.",
-        SAMPLE.epochs,
-        SAMPLE.batch_size,
-        SAMPLE.lr,
-        FULL.epochs,
-        FULL.batch_size,
-        FULL.lr,
-        QUICK.epochs,
-        QUICK.batch_size,
-        QUICK.lr,
-        QUICK_CHARS,
-        samplings_text(),
-    );
+    let defaults = defaults_help(SAMPLE);
     let matches = Args::command().after_help(defaults).get_matches();
     let args = match Args::from_arg_matches(&matches) {
         Ok(args) => args,

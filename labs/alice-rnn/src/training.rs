@@ -135,6 +135,19 @@ impl CharConfig {
         Ok(data)
     }
 
+    /// One line on the text and its windows, printed before training.
+    pub fn describe_data(&self, data: &CharData) -> String {
+        format!(
+            "Alice in Wonderland ({}): {} characters, alphabet of {}; {} training and {} validation windows of {}",
+            self.source().describe(),
+            thousands(data.text.chars().count()),
+            data.vocab.len(),
+            thousands(data.train.len()),
+            thousands(data.valid.len()),
+            self.window
+        )
+    }
+
     /// Keras's RMSprop (ρ = 0.9, ε = 1e-7, no momentum), the lecture's optimiser.
     pub fn optimizer(&self) -> ModuleOptimizer {
         RmsPropConfig::new()
@@ -257,25 +270,12 @@ pub struct Outcome {
 /// Lab 5: the "hello" warm-up, vanishing/exploding gradients, then the SimpleRNN on Alice.
 pub fn run(args: &CommonArgs, units: usize, cell: CellImpl, seed_text: &str) -> Result<Outcome> {
     let device = shared::device::select(args.device)?;
-    let (run, config) = match &args.resume {
-        Some(path) => {
-            let run = RunDir::open(path)?;
-            let mut config = CharConfig::load(run.file("config.json"))
-                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
-            if let Some(epochs) = args.epochs {
-                config.epochs = epochs;
-            }
-            (run, config)
-        }
-        None => {
-            let config = CharConfig::from_args(args, RNN_DEFAULTS, units, cell, seed_text);
-            let run = RunDir::create(&args.out, "alice-rnn")?;
-            config
-                .save(run.file("config.json"))
-                .context("writing config.json")?;
-            (run, config)
-        }
-    };
+    let (run, config) = shared::run::start(
+        args,
+        "alice-rnn",
+        || CharConfig::from_args(args, RNN_DEFAULTS, units, cell, seed_text),
+        |c| &mut c.epochs,
+    )?;
 
     // 1. "hello": the smallest recurrent problem.
     println!(
@@ -315,15 +315,7 @@ pub fn run(args: &CommonArgs, units: usize, cell: CellImpl, seed_text: &str) -> 
 
     // 3. Alice.
     let data = config.load_data()?;
-    println!(
-        "3. Alice in Wonderland ({}): {} characters, alphabet of {}; {} training and {} validation windows of {}",
-        config.source().describe(),
-        thousands(data.text.chars().count()),
-        data.vocab.len(),
-        thousands(data.train.len()),
-        thousands(data.valid.len()),
-        config.window
-    );
+    println!("3. {}", config.describe_data(&data));
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
     let model = CharRnn::new(data.vocab.len(), config.units, config.cell, &train_device);
@@ -496,6 +488,29 @@ fn plot_gradient_flow(
         csv.push('\n');
     }
     run.write_text("gradients.csv", &csv)
+}
+
+/// The defaults of a character lab for `--help`, given its sample-mode defaults.
+pub fn defaults_help(sample: Defaults) -> String {
+    format!(
+        "Defaults (RMSprop as in the lecture, windows of 10 characters, the last 10% of the book \
+         for validation):\n  \
+         sample   {} epochs, batch {}, lr {} (the whole book is bundled)\n  \
+         --full   {} epochs, batch {}, lr {} (the lecture's 25; downloads the book from Gutenberg)\n  \
+         --quick  {} epoch, batch {}, lr {} on the first {} characters\n\
+         Text after each epoch: {}.",
+        sample.epochs,
+        sample.batch_size,
+        sample.lr,
+        FULL.epochs,
+        FULL.batch_size,
+        FULL.lr,
+        QUICK.epochs,
+        QUICK.batch_size,
+        QUICK.lr,
+        QUICK_CHARS,
+        samplings_text(),
+    )
 }
 
 /// The samplings printed after each epoch (for `--help`).

@@ -159,28 +159,15 @@ pub fn run(args: &CommonArgs, strong: bool, compare: bool) -> Result<Vec<Outcome
     } else {
         vec![strong]
     };
-    let (run, configs) = match &args.resume {
-        Some(path) => {
-            let run = RunDir::open(path)?;
-            let mut config = LabConfig::load(run.file("config.json"))
-                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
-            if let Some(epochs) = args.epochs {
-                config.epochs = epochs;
-            }
-            (run, vec![config])
-        }
-        None => {
-            let run = RunDir::create(&args.out, "cifar-cnn")?;
-            let configs: Vec<LabConfig> = variants
-                .iter()
-                .map(|&s| LabConfig::from_args(args, s))
-                .collect();
-            configs[0]
-                .save(run.file("config.json"))
-                .context("writing config.json")?;
-            (run, configs)
-        }
-    };
+    let (run, first) = shared::run::start(
+        args,
+        "cifar-cnn",
+        || LabConfig::from_args(args, variants[0]),
+        |c| &mut c.epochs,
+    )?;
+    let configs: Vec<LabConfig> = std::iter::once(first)
+        .chain(variants[1..].iter().map(|&s| LabConfig::from_args(args, s)))
+        .collect();
     let splits = load(&configs[0])?;
 
     let mut outcomes = Vec::new();

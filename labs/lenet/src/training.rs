@@ -105,25 +105,12 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     let device = shared::device::select(args.device)?;
 
     // A new run, or the continuation of an interrupted one with its saved settings.
-    let (run, config) = match &args.resume {
-        Some(path) => {
-            let run = RunDir::open(path)?;
-            let mut config = LabConfig::load(run.file("config.json"))
-                .with_context(|| format!("reading {}", run.file("config.json").display()))?;
-            if let Some(epochs) = args.epochs {
-                config.epochs = epochs;
-            }
-            (run, config)
-        }
-        None => {
-            let config = LabConfig::from_args(args);
-            let run = RunDir::create(&args.out, "lenet")?;
-            config
-                .save(run.file("config.json"))
-                .context("writing config.json")?;
-            (run, config)
-        }
-    };
+    let (run, config) = shared::run::start(
+        args,
+        "lenet",
+        || LabConfig::from_args(args),
+        |c| &mut c.epochs,
+    )?;
 
     // 1. Data: the official IDX files (sample or full), 10% of train held out for validation.
     let source = config.source();
