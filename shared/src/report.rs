@@ -2,7 +2,7 @@
 //! one-screen summary at the end of a run.
 
 /// One row of a model summary.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerRow {
     pub name: String,
     pub kind: String,
