@@ -464,6 +464,21 @@ fn a_quick_run_saves_everything_checkpoints_each_epoch_and_resumes() {
     let saved = keras_h5::load(&blank, &run.join("weights.h5")).unwrap();
     formats::compare(&last, &saved).unwrap();
 
+    // Start a new run from the first epoch's weights: they are what the file says.
+    let from_epoch = tempfile::tempdir().unwrap();
+    let output = lab()
+        .args(["--quick", "--epochs", "0", "--load-h5"])
+        .arg(run.join("epochs/weights-01.h5"))
+        .arg("--out")
+        .arg(from_epoch.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let restarted = common::only_run_folder(from_epoch.path(), "save-load");
+    let first = keras_h5::load(&blank, &run.join("epochs/weights-01.h5")).unwrap();
+    let copied = formats::load_burnpack(&blank, &restarted.join("model.bpk")).unwrap();
+    formats::compare(&first, &copied).unwrap();
+
     // Resume for one more epoch.
     let output = lab()
         .args(["--epochs", "3", "--resume"])
