@@ -524,8 +524,18 @@ fn keras_weights_load_from_the_command_line_and_bad_input_is_an_error() {
     let mut config = SequentialConfig::lenet5();
     config.layers.remove(4);
     std::fs::write(&bad_yaml, config.to_yaml()).unwrap();
+    let mut other = different_architecture(&SequentialConfig::lenet5()).unwrap();
+    other.name = "lenet5-3x3".into();
+    let other_yaml = empty.path().join("other.yaml");
+    std::fs::write(&other_yaml, other.to_yaml()).unwrap();
     for args in [
         vec!["--load-h5".to_string(), "no-such-weights.h5".into()],
+        vec![
+            "--architecture".to_string(),
+            other_yaml.display().to_string(),
+            "--load-h5".to_string(),
+            fixture("lenet5_keras.h5").display().to_string(),
+        ],
         vec!["--architecture".to_string(), bad_yaml.display().to_string()],
     ] {
         let output = lab()

@@ -162,12 +162,13 @@ fn check_fits_mnist(architecture: &SequentialConfig) -> Result<()> {
 
 pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     let device = shared::device::select(args.device)?;
-    // Check the lab's own inputs before a run folder is made for them.
-    if let (None, Some(path)) = (&args.resume, &options.load_h5) {
-        keras_h5::read(path)?;
-    }
+    // Check the lab's own inputs before a run folder is made for them: the architecture
+    // must fit MNIST, and Keras weights must fit the architecture.
     let fresh = LabConfig::from_args(args, options)?;
     check_fits_mnist(&fresh.architecture)?;
+    if let (None, Some(path)) = (&args.resume, &options.load_h5) {
+        keras_h5::load(&fresh.architecture.init(&device)?, path)?;
+    }
     let (run, config) = shared::run::start(args, "save-load", || fresh, |c| &mut c.epochs)?;
 
     // 1. Data.
