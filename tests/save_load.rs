@@ -291,6 +291,64 @@ fn every_format_round_trips_bit_exact() {
     );
 }
 
+#[test]
+fn a_whole_model_file_is_read_from_its_model_weights_group() {
+    // What `model.save("x.h5")` writes (Keras 3.15, checked by hand): the weights under
+    // `model_weights/`, named `sequential/conv2d/kernel` in a nested group. Rebuilt here
+    // from the fixture's arrays with exactly those names.
+    let device = Device::flex();
+    let expected = keras_h5::load(&lenet(&device), &fixture("lenet5_keras.h5")).unwrap();
+    let layers = keras_h5::keras_layers(&expected);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.h5");
+    let mut builder = FileBuilder::new();
+    builder.set_attr("keras_version", AttrValue::AsciiString("3.15.1".into()));
+    let mut weights = builder.create_group("model_weights");
+    weights.set_attr(
+        "layer_names",
+        AttrValue::VarLenAsciiStringArray(layers.iter().map(|l| l.name.clone()).collect()),
+    );
+    for layer in &layers {
+        let mut group = weights.create_group(&layer.name);
+        let names: Vec<String> = layer
+            .weights
+            .iter()
+            .map(|w| {
+                format!(
+                    "sequential/{}/{}",
+                    layer.name,
+                    if w.shape.len() == 1 { "bias" } else { "kernel" }
+                )
+            })
+            .collect();
+        group.set_attr("weight_names", AttrValue::VarLenAsciiStringArray(names));
+        if !layer.weights.is_empty() {
+            let mut sequential = group.create_group("sequential");
+            let mut inner = sequential.create_group(&layer.name);
+            for w in &layer.weights {
+                let leaf = if w.shape.len() == 1 { "bias" } else { "kernel" };
+                let shape: Vec<u64> = w.shape.iter().map(|&d| d as u64).collect();
+                inner
+                    .create_dataset(leaf)
+                    .with_f32_data(&w.values)
+                    .with_shape(&shape);
+            }
+            sequential.add_group(inner.finish());
+            group.add_group(sequential.finish());
+        }
+        weights.add_group(group.finish());
+    }
+    builder.add_group(weights.finish());
+    builder.write(&path).unwrap();
+
+    assert_eq!(
+        keras_h5::read(&path).unwrap().layout,
+        KerasLayout::ModelSave
+    );
+    let loaded = keras_h5::load(&lenet(&device), &path).unwrap();
+    formats::compare(&expected, &loaded).unwrap();
+}
+
 /// `load` on a bad file: an error whose text contains every one of `words`, and the model
 /// passed in is left exactly as it was.
 fn refused(model: &Sequential, path: &Path, words: &[&str]) -> KerasH5Error {
