@@ -23,10 +23,16 @@
 //!   channels-last `(h, w, c)`, so the two flattened vectors list the same numbers in a
 //!   different order, and the rows of the first Dense kernel after a Flatten are permuted.
 //!
+//! Reading also accepts the two other files a Keras user may have: a whole model saved with
+//! `model.save("model.h5")` (the same layout inside a `model_weights` group) and Keras 3's
+//! `model.save_weights("model.weights.h5")` (`layers/conv2d/vars/0` for the kernel, `vars/1`
+//! for the bias).
+//!
 //! Like Keras, loading matches the layers that have weights *in order* (Keras names layers
 //! `dense_7` or `dense_12` depending on how many were created before, so names are only
-//! reported, not required to match) and checks every shape before touching the model: a
-//! load either replaces all weights or returns an error and changes nothing.
+//! reported, not required to match; a Keras 3 file keeps no order and is matched by name)
+//! and checks every shape before touching the model: a load either gives a model with all
+//! the file's weights or returns an error, and the model passed in is never changed.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,7 +61,8 @@ pub enum KerasH5Error {
     Damaged { path: String, message: String },
     #[error(
         "{path} holds no Keras weights: there is no `layer_names` attribute at its root \
-         (a save_weights file) or in its `model_weights` group (a model.save file)"
+         (a save_weights file) or in its `model_weights` group (a model.save file), and no \
+         `layers` group (a Keras 3 .weights.h5 file)"
     )]
     NotKeras { path: String },
     #[error("{path}: layer {layer}: {problem}")]
