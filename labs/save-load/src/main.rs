@@ -25,8 +25,10 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     architecture: Option<PathBuf>,
 
-    /// Start from the weights in this Keras HDF5 file (model.save_weights("x.h5") of the
-    /// same architecture), report their test accuracy, then train; --epochs 0 only evaluates
+    /// Start from the weights in this Keras HDF5 file, report their test accuracy, then
+    /// train (--epochs 0 only evaluates). The same architecture saved by Keras 2
+    /// save_weights("x.h5"), Keras 2 or 3 model.save("x.h5") or Keras 3
+    /// save_weights("x.weights.h5"), or one of a run's epochs/weights-NN.h5
     #[arg(long, value_name = "FILE")]
     load_h5: Option<PathBuf>,
 }
