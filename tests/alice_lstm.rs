@@ -179,16 +179,10 @@ fn lab() -> Command {
 #[test]
 fn quick_run_with_compare_trains_both_and_writes_the_comparison() {
     let out = tempfile::tempdir().unwrap();
-    let result = lab()
-        .args(["--quick", "--units", "24", "--compare", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
+    let stdout = common::succeed(
+        lab()
+            .args(["--quick", "--units", "24", "--compare", "--out"])
+            .arg(out.path()),
     );
     assert!(stdout.contains("the SimpleRNN to compare with"), "{stdout}");
     assert!(stdout.contains("valid loss, epoch 1"), "{stdout}");

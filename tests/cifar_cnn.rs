@@ -135,17 +135,7 @@ fn lab() -> Command {
 #[test]
 fn quick_run_writes_a_complete_run_folder_and_resumes() {
     let out = tempfile::tempdir().unwrap();
-    let result = lab()
-        .args(["--quick", "--strong", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let stdout = common::succeed(lab().args(["--quick", "--strong", "--out"]).arg(out.path()));
     assert!(stdout.contains("Total params: 2,169,130"), "{stdout}");
     assert!(stdout.contains("Per-class test accuracy"), "{stdout}");
     assert!(
@@ -188,16 +178,10 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
 #[test]
 fn compare_trains_both_variants_and_plots_them() {
     let out = tempfile::tempdir().unwrap();
-    let result = lab()
-        .args(["--quick", "--compare", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
+    common::succeed(
+        lab()
+            .args(["--quick", "--compare", "--out"])
+            .arg(out.path()),
     );
     let run = common::only_run_folder(out.path(), "cifar-cnn");
     for file in [

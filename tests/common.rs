@@ -19,3 +19,15 @@ pub fn only_run_folder(out: &Path, lab: &str) -> PathBuf {
     assert_eq!(runs.len(), 1, "{runs:?}");
     runs[0].clone()
 }
+
+/// Runs a lab to the end and returns what it printed; a failure shows its stdout and stderr.
+pub fn succeed(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}

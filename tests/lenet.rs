@@ -133,17 +133,7 @@ fn lab() -> Command {
 #[test]
 fn quick_run_writes_a_complete_run_folder_and_resumes() {
     let out = tempfile::tempdir().unwrap();
-    let result = lab()
-        .args(["--quick", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let stdout = common::succeed(lab().args(["--quick", "--out"]).arg(out.path()));
     assert!(stdout.contains("Total params: 61,706"), "{stdout}");
     assert!(stdout.contains("epoch  2/2"), "{stdout}");
     assert!(

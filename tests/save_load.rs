@@ -9,7 +9,7 @@ use std::process::Command;
 use burn::prelude::*;
 use hdf5_pure::{AttrValue, File, FileBuilder};
 use lab_save_load::architecture::{Activation, LayerConfig, SequentialConfig};
-use lab_save_load::formats;
+use lab_save_load::formats::{self, WeightFormat};
 use lab_save_load::keras_h5::{self, KerasH5Error, KerasLayout};
 use lab_save_load::model::Sequential;
 use lab_save_load::training::different_architecture;
@@ -243,24 +243,17 @@ fn every_format_round_trips_bit_exact() {
     let model = lenet(&device);
     let dir = tempfile::tempdir().unwrap();
 
-    let h5 = dir.path().join("w.h5");
-    keras_h5::save(&model, &h5).unwrap();
-    let bpk = dir.path().join("m.bpk");
-    formats::save_burnpack(&model, &bpk).unwrap();
-    let st = dir.path().join("m.safetensors");
-    formats::save_safetensors(&model, &st).unwrap();
-
-    // Into fresh models with other random weights.
     device.seed(8);
     let blank = lenet(&device);
     assert!(formats::compare(&model, &blank).is_err());
-    for loaded in [
-        keras_h5::load(&blank, &h5).unwrap(),
-        formats::load_burnpack(&blank, &bpk).unwrap(),
-        formats::load_safetensors(&blank, &st).unwrap(),
-    ] {
-        formats::compare(&model, &loaded).unwrap();
+    for format in WeightFormat::ALL {
+        // Into a fresh model with other random weights.
+        let path = dir.path().join(format.file());
+        format.save(&model, &path).unwrap();
+        let loaded = format.load(&blank, &path).unwrap();
+        formats::compare(&model, &loaded).unwrap_or_else(|e| panic!("{}: {e}", format.name()));
     }
+    let h5 = dir.path().join("w.h5");
 
     // A multi-channel Flatten whose Dense rows Keras orders differently, and a dropout in
     // between: the round trip still gives back every bit.
@@ -476,17 +469,7 @@ fn lab() -> Command {
 #[test]
 fn a_quick_run_saves_everything_checkpoints_each_epoch_and_resumes() {
     let out = tempfile::tempdir().unwrap();
-    let output = lab()
-        .args(["--quick", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = common::succeed(lab().args(["--quick", "--out"]).arg(out.path()));
     let run = common::only_run_folder(out.path(), "save-load");
     for file in [
         "architecture.json",

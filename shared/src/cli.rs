@@ -2,6 +2,7 @@
 //! adds only the flags of its lesson.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
@@ -69,6 +70,57 @@ pub enum Mode {
     Sample,
     Full,
     Quick,
+}
+
+impl Mode {
+    /// `sample`, `full` or `quick`, as a run's `config.json` saves it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Sample => "sample",
+            Mode::Full => "full",
+            Mode::Quick => "quick",
+        }
+    }
+}
+
+/// The `--help` lines that list a lab's defaults per mode, after a heading; `notes` adds a
+/// few words after each mode's line (what data it uses).
+pub fn defaults_help(heading: &str, modes: [Defaults; 3], notes: [&str; 3]) -> String {
+    let mut text = format!("{heading}:");
+    for ((flag, d), note) in ["sample ", "--full ", "--quick"]
+        .iter()
+        .zip(modes)
+        .zip(notes)
+    {
+        let epochs = if d.epochs == 1 { "epoch" } else { "epochs" };
+        text.push_str(&format!(
+            "\n  {flag}  {} {epochs}, batch {}, lr {}{}{note}",
+            d.epochs,
+            d.batch_size,
+            d.lr,
+            if note.is_empty() { "" } else { " " },
+        ));
+    }
+    text
+}
+
+/// The lab's flags from the command line, with `after_help` (its defaults) under `--help`.
+/// A wrong flag prints clap's message and exits with code 2.
+pub fn parse_args<A: clap::Parser>(after_help: String) -> A {
+    let matches = A::command().after_help(after_help).get_matches();
+    A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
+/// What `main` returns for a lab's result: success, or the error and its causes on stderr
+/// (`error: reading x: …`) and exit code 1. Never a panic for a user's mistake.
+pub fn exit_code<T>(result: anyhow::Result<T>) -> ExitCode {
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 impl CommonArgs {

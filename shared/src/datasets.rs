@@ -52,6 +52,25 @@ pub enum DataSource {
 }
 
 impl DataSource {
+    /// The source of a run whose `config.json` saved `mode` (`sample`, `full`, `quick`) and
+    /// the data folder of a `--full` run.
+    pub fn saved(mode: &str, data_dir: Option<&Path>) -> DataSource {
+        match data_dir {
+            Some(dir) if mode == "full" => DataSource::Full {
+                data_dir: dir.to_path_buf(),
+            },
+            _ => DataSource::Sample,
+        }
+    }
+
+    /// The data folder of a full-dataset source, as a config saves it.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        match self {
+            DataSource::Full { data_dir } => Some(data_dir.clone()),
+            DataSource::Sample => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             DataSource::Sample => format!("bundled sample ({})", samples_dir().display()),

@@ -41,6 +41,22 @@ pub struct StepOutput {
     pub targets: Targets,
 }
 
+impl StepOutput {
+    /// A classification step: class scores `[batch, classes]` against class indices, with
+    /// the cross-entropy loss (softmax and the negative log-likelihood in one numerically
+    /// stable step, like Keras's `from_logits=True`).
+    pub fn classification(logits: Tensor<2>, targets: Tensor<1, Int>) -> StepOutput {
+        let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+            .init(&logits.device())
+            .forward(logits.clone(), targets.clone());
+        StepOutput {
+            loss,
+            output: logits,
+            targets: Targets::Classes(targets),
+        }
+    }
+}
+
 /// A model that can be trained by [`fit`]: it knows its batch type and its loss.
 pub trait Supervised: Module + Clone {
     type Batch;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use lab_alice_lstm::training::{Comparison, SAMPLE};
 use lab_alice_rnn::model::CellImpl;
 use lab_alice_rnn::training::defaults_help;
@@ -49,11 +49,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let defaults = defaults_help(SAMPLE);
-    let matches = Args::command().after_help(defaults).get_matches();
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(error) => error.exit(),
-    };
+    let args: Args = shared::cli::parse_args(defaults);
     if args.units == 0 {
         eprintln!("error: --units must be at least 1");
         return ExitCode::FAILURE;
@@ -63,17 +59,11 @@ fn main() -> ExitCode {
         (false, Some(folder)) => Comparison::Folder(folder),
         (false, None) => Comparison::Latest,
     };
-    match lab_alice_lstm::training::run(
+    shared::cli::exit_code(lab_alice_lstm::training::run(
         &args.common,
         args.units,
         args.cell,
         &args.seed_text,
         comparison,
-    ) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    ))
 }

@@ -19,7 +19,7 @@
 use burn::nn::{Linear, LinearConfig, Lstm as BurnLstm, LstmConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, tanh};
-use lab_alice_rnn::data::{CharBatch, classification_step};
+use lab_alice_rnn::data::CharBatch;
 use lab_alice_rnn::model::{CellImpl, NextChar};
 use shared::recurrent::{Lstm, last_step};
 use shared::report::LayerRow;
@@ -167,6 +167,6 @@ impl Supervised for CharLstm {
     type Batch = CharBatch;
 
     fn forward_step(&self, batch: CharBatch) -> StepOutput {
-        classification_step(self.logits(batch.inputs), batch.targets)
+        StepOutput::classification(self.logits(batch.inputs), batch.targets)
     }
 }

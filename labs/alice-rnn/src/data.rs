@@ -6,7 +6,7 @@ use shared::DataError;
 use shared::alice::{self, Vocabulary};
 use shared::datasets::DataSource;
 use shared::download::Downloader;
-use shared::train::{Batcher, StepOutput, Targets};
+use shared::train::Batcher;
 
 /// A window of characters (as vocabulary indices) and the character that follows it.
 pub type Window = (Vec<usize>, usize);
@@ -102,17 +102,5 @@ impl Batcher<CharBatch> for CharBatcher {
             inputs: one_hot(&windows, self.vocab_size, device),
             targets: Tensor::from_data(TensorData::new(targets, [indices.len()]), device),
         }
-    }
-}
-
-/// Cross-entropy of next-character logits, as the training loop wants it.
-pub fn classification_step(logits: Tensor<2>, targets: Tensor<1, Int>) -> StepOutput {
-    let loss = burn::nn::loss::CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits.clone(), targets.clone());
-    StepOutput {
-        loss,
-        output: logits,
-        targets: Targets::Classes(targets),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use lab_alice_rnn::model::CellImpl;
 use lab_alice_rnn::training::{SAMPLE, defaults_help};
 use shared::cli::CommonArgs;
@@ -38,20 +38,15 @@ struct Args {
 
 fn main() -> ExitCode {
     let defaults = defaults_help(SAMPLE);
-    let matches = Args::command().after_help(defaults).get_matches();
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(error) => error.exit(),
-    };
+    let args: Args = shared::cli::parse_args(defaults);
     if args.units == 0 {
         eprintln!("error: --units must be at least 1");
         return ExitCode::FAILURE;
     }
-    match lab_alice_rnn::training::run(&args.common, args.units, args.cell, &args.seed_text) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::cli::exit_code(lab_alice_rnn::training::run(
+        &args.common,
+        args.units,
+        args.cell,
+        &args.seed_text,
+    ))
 }

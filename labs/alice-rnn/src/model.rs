@@ -19,7 +19,7 @@ use shared::recurrent::{SimpleRnn, last_step};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 
-use crate::data::{CharBatch, classification_step};
+use crate::data::CharBatch;
 
 /// One step of the slide's cell: `h_t = tanh(W_h·h_{t-1} + W_x·x_t + b)`.
 ///
@@ -146,6 +146,6 @@ impl Supervised for CharRnn {
     type Batch = CharBatch;
 
     fn forward_step(&self, batch: CharBatch) -> StepOutput {
-        classification_step(self.logits(batch.inputs), batch.targets)
+        StepOutput::classification(self.logits(batch.inputs), batch.targets)
     }
 }

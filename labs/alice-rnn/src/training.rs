@@ -92,14 +92,10 @@ impl CharConfig {
         seed_text: &str,
     ) -> Self {
         let hyper = args.hyper(defaults.0, defaults.1, defaults.2);
-        let (mode, quick_chars) = match args.mode() {
-            Mode::Sample => ("sample", 0),
-            Mode::Full => ("full", 0),
-            Mode::Quick => ("quick", QUICK_CHARS),
-        };
-        let data_dir = match args.source() {
-            DataSource::Full { data_dir } => Some(data_dir),
-            DataSource::Sample => None,
+        let quick_chars = if args.mode() == Mode::Quick {
+            QUICK_CHARS
+        } else {
+            0
         };
         CharConfig::new(
             units,
@@ -109,19 +105,14 @@ impl CharConfig {
             hyper.lr,
             args.seed,
             seed_text.to_string(),
-            mode.to_string(),
+            args.mode().name().into(),
         )
         .with_quick_chars(quick_chars)
-        .with_data_dir(data_dir)
+        .with_data_dir(args.source().data_dir())
     }
 
     pub fn source(&self) -> DataSource {
-        match &self.data_dir {
-            Some(dir) if self.mode == "full" => DataSource::Full {
-                data_dir: dir.clone(),
-            },
-            _ => DataSource::Sample,
-        }
+        DataSource::saved(&self.mode, self.data_dir.as_deref())
     }
 
     /// The book, cut into windows.

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use lab_cifar_cnn::training::{FULL, QUICK, SAMPLE};
 use shared::cli::CommonArgs;
 
@@ -33,31 +33,19 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = format!(
-        "Defaults (Adam, learning rate x0.95 per epoch, 10% of the training images held out):\n  \
-         sample   {} epochs, batch {}, lr {} (500 training / 200 test images bundled)\n  \
-         --full   {} epochs, batch {}, lr {} (the official 50,000 training images)\n  \
-         --quick  {} epoch, batch {}, lr {}",
-        SAMPLE.epochs,
-        SAMPLE.batch_size,
-        SAMPLE.lr,
-        FULL.epochs,
-        FULL.batch_size,
-        FULL.lr,
-        QUICK.epochs,
-        QUICK.batch_size,
-        QUICK.lr,
+    let defaults = shared::cli::defaults_help(
+        "Defaults (Adam, learning rate x0.95 per epoch, 10% of the training images held out)",
+        [SAMPLE, FULL, QUICK],
+        [
+            "(500 training / 200 test images bundled)",
+            "(the official 50,000 training images)",
+            "",
+        ],
     );
-    let matches = Args::command().after_help(defaults).get_matches();
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(error) => error.exit(),
-    };
-    match lab_cifar_cnn::training::run(&args.common, args.strong, args.compare) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let args: Args = shared::cli::parse_args(defaults);
+    shared::cli::exit_code(lab_cifar_cnn::training::run(
+        &args.common,
+        args.strong,
+        args.compare,
+    ))
 }

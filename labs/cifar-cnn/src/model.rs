@@ -25,7 +25,6 @@
 //! scale, which allows larger steps and trains faster.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
@@ -33,7 +32,7 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use shared::report::LayerRow;
-use shared::train::{StepOutput, Supervised, Targets};
+use shared::train::{StepOutput, Supervised};
 
 use crate::data::CifarBatch;
 
@@ -194,14 +193,6 @@ impl Supervised for CifarCnn {
     type Batch = CifarBatch;
 
     fn forward_step(&self, batch: CifarBatch) -> StepOutput {
-        let logits = self.forward(batch.images);
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits.clone(), batch.targets.clone());
-        StepOutput {
-            loss,
-            output: logits,
-            targets: Targets::Classes(batch.targets),
-        }
+        StepOutput::classification(self.forward(batch.images), batch.targets)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use lab_lenet::training::{FULL, QUICK, SAMPLE};
 use shared::cli::CommonArgs;
 
@@ -22,31 +22,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = format!(
-        "Defaults (Adam, learning rate decaying x0.8 per epoch):\n  \
-         sample   {} epochs, batch {}, lr {}\n  \
-         --full   {} epochs, batch {}, lr {}\n  \
-         --quick  {} epochs, batch {}, lr {}",
-        SAMPLE.epochs,
-        SAMPLE.batch_size,
-        SAMPLE.lr,
-        FULL.epochs,
-        FULL.batch_size,
-        FULL.lr,
-        QUICK.epochs,
-        QUICK.batch_size,
-        QUICK.lr,
+    let defaults = shared::cli::defaults_help(
+        "Defaults (Adam, learning rate decaying x0.8 per epoch)",
+        [SAMPLE, FULL, QUICK],
+        ["", "", ""],
     );
-    let matches = Args::command().after_help(defaults).get_matches();
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(error) => error.exit(),
-    };
-    match lab_lenet::training::run(&args.common) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let args: Args = shared::cli::parse_args(defaults);
+    shared::cli::exit_code(lab_lenet::training::run(&args.common))
 }

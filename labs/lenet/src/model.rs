@@ -16,12 +16,11 @@
 //! version we use ReLU and max pooling, which train faster and to a better accuracy.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 use shared::report::LayerRow;
-use shared::train::{StepOutput, Supervised, Targets};
+use shared::train::{StepOutput, Supervised};
 
 use crate::data::MnistBatch;
 
@@ -135,16 +134,7 @@ impl Supervised for LeNet {
     type Batch = MnistBatch;
 
     fn forward_step(&self, batch: MnistBatch) -> StepOutput {
-        let logits = self.forward(batch.images);
-        // Softmax and the negative log-likelihood in one numerically stable step.
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits.clone(), batch.targets.clone());
-        StepOutput {
-            loss,
-            output: logits,
-            targets: Targets::Classes(batch.targets),
-        }
+        StepOutput::classification(self.forward(batch.images), batch.targets)
     }
 }
 

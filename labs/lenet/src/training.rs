@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use burn::optim::AdamConfig;
 use burn::prelude::*;
-use shared::cli::{CommonArgs, Defaults, Mode};
+use shared::cli::{CommonArgs, Defaults};
 use shared::datasets::DataSource;
 use shared::download::Downloader;
 use shared::images::ImageSet;
@@ -71,33 +71,19 @@ pub struct Outcome {
 impl LabConfig {
     pub fn from_args(args: &CommonArgs) -> LabConfig {
         let hyper = args.hyper(SAMPLE, FULL, QUICK);
-        let data_dir = match args.source() {
-            DataSource::Full { data_dir } => Some(data_dir),
-            DataSource::Sample => None,
-        };
-        let mode = match args.mode() {
-            Mode::Sample => "sample",
-            Mode::Full => "full",
-            Mode::Quick => "quick",
-        };
         LabConfig::new(
             LeNetConfig::new(),
             hyper.epochs,
             hyper.batch_size,
             hyper.lr,
             args.seed,
-            mode.into(),
+            args.mode().name().into(),
         )
-        .with_data_dir(data_dir)
+        .with_data_dir(args.source().data_dir())
     }
 
     fn source(&self) -> DataSource {
-        match &self.data_dir {
-            Some(dir) if self.mode == "full" => DataSource::Full {
-                data_dir: dir.clone(),
-            },
-            _ => DataSource::Sample,
-        }
+        DataSource::saved(&self.mode, self.data_dir.as_deref())
     }
 }
 

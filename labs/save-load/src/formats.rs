@@ -16,6 +16,56 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 
 use crate::model::{Layer, Sequential};
 
+/// The three files the lab writes the weights to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightFormat {
+    KerasH5,
+    Burnpack,
+    Safetensors,
+}
+
+impl WeightFormat {
+    pub const ALL: [WeightFormat; 3] = [
+        WeightFormat::KerasH5,
+        WeightFormat::Burnpack,
+        WeightFormat::Safetensors,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightFormat::KerasH5 => "Keras HDF5",
+            WeightFormat::Burnpack => "burnpack",
+            WeightFormat::Safetensors => "safetensors",
+        }
+    }
+
+    /// The file name in a run folder.
+    pub fn file(self) -> &'static str {
+        match self {
+            WeightFormat::KerasH5 => "weights.h5",
+            WeightFormat::Burnpack => "model.bpk",
+            WeightFormat::Safetensors => "model.safetensors",
+        }
+    }
+
+    pub fn save(self, model: &Sequential, path: &Path) -> Result<()> {
+        match self {
+            WeightFormat::KerasH5 => Ok(crate::keras_h5::save(model, path)?),
+            WeightFormat::Burnpack => save_burnpack(model, path),
+            WeightFormat::Safetensors => save_safetensors(model, path),
+        }
+    }
+
+    /// A copy of `model` with the file's weights; `model` is left as it is.
+    pub fn load(self, model: &Sequential, path: &Path) -> Result<Sequential> {
+        match self {
+            WeightFormat::KerasH5 => Ok(crate::keras_h5::load(model, path)?),
+            WeightFormat::Burnpack => load_burnpack(model, path),
+            WeightFormat::Safetensors => load_safetensors(model, path),
+        }
+    }
+}
+
 /// One parameter: `conv2d.weight`, its burn shape and values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::Parser;
 use lab_save_load::training::{FULL, LabOptions, QUICK, SAMPLE};
 use shared::cli::CommonArgs;
 
@@ -34,36 +34,15 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = format!(
-        "Defaults (Adam, learning rate decaying x0.8 per epoch):\n  \
-         sample   {} epochs, batch {}, lr {}\n  \
-         --full   {} epochs, batch {}, lr {}\n  \
-         --quick  {} epochs, batch {}, lr {}\n\n\
-         A Keras LeNet-5 to load: labs/save-load/keras/lenet5_keras.h5 (made by make_fixture.py there).",
-        SAMPLE.epochs,
-        SAMPLE.batch_size,
-        SAMPLE.lr,
-        FULL.epochs,
-        FULL.batch_size,
-        FULL.lr,
-        QUICK.epochs,
-        QUICK.batch_size,
-        QUICK.lr,
-    );
-    let matches = Args::command().after_help(defaults).get_matches();
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(error) => error.exit(),
-    };
+    let defaults = shared::cli::defaults_help(
+        "Defaults (Adam, learning rate decaying x0.8 per epoch)",
+        [SAMPLE, FULL, QUICK],
+        ["", "", ""],
+    ) + "\n\nA Keras LeNet-5 to load: labs/save-load/keras/lenet5_keras.h5 (made by make_fixture.py there).";
+    let args: Args = shared::cli::parse_args(defaults);
     let options = LabOptions {
         architecture: args.architecture,
         load_h5: args.load_h5,
     };
-    match lab_save_load::training::run(&args.common, &options) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::cli::exit_code(lab_save_load::training::run(&args.common, &options))
 }

@@ -7,14 +7,13 @@
 //! parameters), so a model always knows the architecture it was built from.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Identity, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation;
 use shared::mnist::MnistBatch;
 use shared::report::LayerRow;
-use shared::train::{StepOutput, Supervised, Targets};
+use shared::train::{StepOutput, Supervised};
 
 use crate::architecture::{
     Activation, ArchitectureError, LayerConfig, LayerShape, Padding, SequentialConfig,
@@ -189,14 +188,6 @@ impl Supervised for Sequential {
     type Batch = MnistBatch;
 
     fn forward_step(&self, batch: MnistBatch) -> StepOutput {
-        let logits = self.forward(batch.images);
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits.clone(), batch.targets.clone());
-        StepOutput {
-            loss,
-            output: logits,
-            targets: Targets::Classes(batch.targets),
-        }
+        StepOutput::classification(self.forward(batch.images), batch.targets)
     }
 }

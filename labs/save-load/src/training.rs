@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::optim::AdamConfig;
 use burn::prelude::*;
-use shared::cli::{CommonArgs, Defaults, Mode};
+use shared::cli::{CommonArgs, Defaults};
 use shared::datasets::DataSource;
 use shared::download::Downloader;
 use shared::images::ImageSet;
@@ -19,7 +19,7 @@ use shared::run::RunDir;
 use shared::train::{self, Batcher, EpochRecord, FitConfig, History};
 
 use crate::architecture::{LayerConfig, LayerShape, SequentialConfig};
-use crate::formats;
+use crate::formats::{self, WeightFormat};
 use crate::keras_h5;
 use crate::model::Sequential;
 
@@ -105,34 +105,20 @@ impl LabConfig {
             None => SequentialConfig::lenet5(),
         };
         let hyper = args.hyper(SAMPLE, FULL, QUICK);
-        let data_dir = match args.source() {
-            DataSource::Full { data_dir } => Some(data_dir),
-            DataSource::Sample => None,
-        };
-        let mode = match args.mode() {
-            Mode::Sample => "sample",
-            Mode::Full => "full",
-            Mode::Quick => "quick",
-        };
         Ok(LabConfig::new(
             architecture,
             hyper.epochs,
             hyper.batch_size,
             hyper.lr,
             args.seed,
-            mode.into(),
+            args.mode().name().into(),
         )
         .with_initial_weights(options.load_h5.clone())
-        .with_data_dir(data_dir))
+        .with_data_dir(args.source().data_dir()))
     }
 
     fn source(&self) -> DataSource {
-        match &self.data_dir {
-            Some(dir) if self.mode == "full" => DataSource::Full {
-                data_dir: dir.clone(),
-            },
-            _ => DataSource::Sample,
-        }
+        DataSource::saved(&self.mode, self.data_dir.as_deref())
     }
 }
 
@@ -311,28 +297,16 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
         .images;
     let reference = shared::floats(model.predict(test_images.clone()));
     let mut round_trips = Vec::new();
-    let formats: [(&str, &str); 3] = [
-        ("Keras HDF5", "weights.h5"),
-        ("burnpack", "model.bpk"),
-        ("safetensors", "model.safetensors"),
-    ];
-    for (format, file) in formats {
+    for format in WeightFormat::ALL {
+        let file = format.file();
         let path = run.file(file);
         let started = Instant::now();
-        match format {
-            "Keras HDF5" => keras_h5::save(&model, &path)?,
-            "burnpack" => formats::save_burnpack(&model, &path)?,
-            _ => formats::save_safetensors(&model, &path)?,
-        }
+        format.save(&model, &path)?;
         let save_ms = started.elapsed().as_secs_f64() * 1e3;
         // A new model from the YAML file, with fresh random weights, then the file's weights.
         let blank = SequentialConfig::read(&yaml_path)?.init(&device)?;
         let started = Instant::now();
-        let loaded = match format {
-            "Keras HDF5" => keras_h5::load(&blank, &path)?,
-            "burnpack" => formats::load_burnpack(&blank, &path)?,
-            _ => formats::load_safetensors(&blank, &path)?,
-        };
+        let loaded = format.load(&blank, &path)?;
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
         formats::compare(&model, &loaded).map_err(|difference| {
             anyhow::anyhow!("{file} did not give back the saved weights: {difference}")
@@ -344,7 +318,7 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         round_trips.push(RoundTrip {
-            format,
+            format: format.name(),
             file: file.into(),
             bytes: file_size(&path),
             save_ms,
