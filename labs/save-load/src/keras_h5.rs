@@ -55,9 +55,12 @@ pub enum KerasH5Error {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not an HDF5 file (it does not start with the HDF5 signature)")]
+    #[error(
+        "{path} is not an HDF5 file (it does not start with the HDF5 signature): pass weights \
+         saved by Keras (model.save_weights) or by this lab (weights.h5)"
+    )]
     NotHdf5 { path: String },
-    #[error("{path} is a damaged or truncated HDF5 file: {message}")]
+    #[error("{path} is a damaged or truncated HDF5 file ({message}): save or copy it again")]
     Damaged { path: String, message: String },
     #[error(
         "{path} holds no Keras weights: there is no `layer_names` attribute at its root \
@@ -73,7 +76,8 @@ pub enum KerasH5Error {
     },
     #[error(
         "{path} is for another architecture: it has weights for {found} layers ({file_layers}), \
-         this model has {expected} ({model_layers})"
+         this model has {expected} ({model_layers}); build the architecture it was saved from \
+         (--architecture)"
     )]
     LayerCount {
         path: String,
@@ -674,7 +678,8 @@ pub fn load(model: &Sequential, path: &Path) -> Result<Sequential, KerasH5Error>
         let expected_kernel = conversion.keras_kernel_shape();
         if kernel.shape != expected_kernel {
             return Err(layer_error(format!(
-                "{} has shape {} in the file, the model expects {}",
+                "{} has shape {} in the file, the model expects {}: the file is for another \
+                 architecture",
                 kernel.name,
                 shape_text(&kernel.shape),
                 shape_text(&expected_kernel)
@@ -682,7 +687,8 @@ pub fn load(model: &Sequential, path: &Path) -> Result<Sequential, KerasH5Error>
         }
         if bias.shape != [conversion.bias_len()] {
             return Err(layer_error(format!(
-                "{} has shape {} in the file, the model expects {}",
+                "{} has shape {} in the file, the model expects {}: the file is for another \
+                 architecture",
                 bias.name,
                 shape_text(&bias.shape),
                 shape_text(&[conversion.bias_len()])
