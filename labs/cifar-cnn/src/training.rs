@@ -1,6 +1,6 @@
 //! Train the CIFAR-10 CNN (plain or stronger), evaluate it, and show what it does.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -177,7 +177,15 @@ pub fn run(args: &CommonArgs, strong: bool, compare: bool) -> Result<Vec<Outcome
         outcomes.push(train_variant(args, config, &splits, &device, variant_run)?);
     }
     if compare {
-        plot_variants(&run, &configs, &outcomes)?;
+        let runs: Vec<(String, &History)> = configs
+            .iter()
+            .zip(&outcomes)
+            .map(|(c, o)| {
+                let label = format!("{} (test {:.1}%)", c.variant(), 100.0 * o.test_accuracy);
+                (label, &o.history)
+            })
+            .collect();
+        plot_variants(&run.file("variants.png"), &runs)?;
     }
     Ok(outcomes)
 }
@@ -378,32 +386,21 @@ fn plot_predictions(run: &RunDir, test: &ImageSet, predictions: &[Prediction]) -
     )
 }
 
-/// `variants.png`: validation accuracy and loss of both variants per epoch.
-fn plot_variants(run: &RunDir, configs: &[LabConfig], outcomes: &[Outcome]) -> Result<()> {
-    let colors = [plot::BLUE, plot::RED];
-    let labels: Vec<String> = configs
-        .iter()
-        .zip(outcomes)
-        .map(|(c, o)| format!("{} (test {:.1}%)", c.variant(), 100.0 * o.test_accuracy))
-        .collect();
+/// Validation accuracy and loss per epoch of two or more runs, one line each (`--compare`'s
+/// `variants.png`; `examples/variants.rs` draws it for runs made separately).
+pub fn plot_variants(path: &Path, runs: &[(String, &History)]) -> Result<()> {
+    let colors = [plot::BLUE, plot::RED, plot::GREEN, plot::MAGENTA];
     let series = |value: fn(&train::EpochRecord) -> f64| {
-        outcomes
-            .iter()
-            .zip(&labels)
-            .zip(colors)
-            .map(|((o, label), color)| {
-                let points = o
-                    .history
-                    .epochs
-                    .iter()
-                    .map(|r| (r.epoch, value(r)))
-                    .collect();
+        runs.iter()
+            .zip(colors.iter().cycle())
+            .map(|((label, history), &color)| {
+                let points = history.epochs.iter().map(|r| (r.epoch, value(r))).collect();
                 (label.as_str(), color, points)
             })
             .collect::<Vec<_>>()
     };
     plot::plot_curves(
-        &run.file("variants.png"),
+        path,
         "Plain CNN vs batch norm + augmentation (held-out validation)",
         &[
             Panel {
