@@ -196,6 +196,38 @@ fn compare_trains_both_variants_and_plots_them() {
             run.display()
         );
     }
+    // The same plot from the two finished run folders, as for runs trained separately.
+    let plot = out.path().join("again.png");
+    let runs = [run.join("plain"), run.join("strong")];
+    lab_cifar_cnn::training::plot_runs(&runs, &plot).unwrap();
+    let png = std::fs::read(&plot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    // A folder that is no run, and a run without a finished epoch, are errors that say so.
+    let error = lab_cifar_cnn::training::plot_runs(&[out.path().to_path_buf()], &plot)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is not a run folder of lab 2"), "{error}");
+    let unfinished = out.path().join("unfinished");
+    std::fs::create_dir(&unfinished).unwrap();
+    std::fs::copy(
+        run.join("plain/config.json"),
+        unfinished.join("config.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        unfinished.join("history.json"),
+        r#"{"metric": "accuracy", "epochs": []}"#,
+    )
+    .unwrap();
+    let error = lab_cifar_cnn::training::plot_runs(&[unfinished], &plot)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("has no finished epoch yet"), "{error}");
+
     // --compare and --strong contradict each other.
     let result = lab()
         .args(["--quick", "--compare", "--strong"])

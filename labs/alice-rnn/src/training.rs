@@ -483,25 +483,17 @@ fn plot_gradient_flow(
 
 /// The defaults of a character lab for `--help`, given its sample-mode defaults.
 pub fn defaults_help(sample: Defaults) -> String {
-    format!(
-        "Defaults (RMSprop as in the lecture, windows of 10 characters, the last 10% of the book \
-         for validation):\n  \
-         sample   {} epochs, batch {}, lr {} (the whole book is bundled)\n  \
-         --full   {} epochs, batch {}, lr {} (the lecture's 25; downloads the book from Gutenberg)\n  \
-         --quick  {} epoch, batch {}, lr {} on the first {} characters\n\
-         Text after each epoch: {}.",
-        sample.epochs,
-        sample.batch_size,
-        sample.lr,
-        FULL.epochs,
-        FULL.batch_size,
-        FULL.lr,
-        QUICK.epochs,
-        QUICK.batch_size,
-        QUICK.lr,
-        QUICK_CHARS,
-        samplings_text(),
-    )
+    let quick = format!("on the first {QUICK_CHARS} characters");
+    shared::cli::defaults_help(
+        "Defaults (RMSprop as in the lecture, windows of 10 characters, the last 10% of the \
+         book for validation)",
+        [sample, FULL, QUICK],
+        [
+            "(the whole book is bundled)",
+            "(the lecture's 25; downloads the book from Gutenberg)",
+            &quick,
+        ],
+    ) + &format!("\nText after each epoch: {}.", samplings_text())
 }
 
 /// The samplings printed after each epoch (for `--help`).

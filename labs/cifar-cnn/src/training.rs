@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::optim::AdamConfig;
 use burn::prelude::*;
 use shared::cifar10::{self, CLASS_NAMES};
@@ -386,8 +386,41 @@ fn plot_predictions(run: &RunDir, test: &ImageSet, predictions: &[Prediction]) -
     )
 }
 
+/// [`plot_variants`] for finished run folders (a plain and a `--strong` run on the full data,
+/// trained hours apart): each line is labelled with the run's variant, its epochs and its
+/// last held-out accuracy. `examples/variants.rs` runs it from the command line.
+pub fn plot_runs(runs: &[PathBuf], path: &Path) -> Result<()> {
+    let mut loaded = Vec::new();
+    for run in runs {
+        let config_file = run.join("config.json");
+        if !config_file.is_file() {
+            bail!(
+                "{} is not a run folder of lab 2 (it has no config.json): pass folders such as \
+                 runs/cifar-cnn/<date-time>",
+                run.display()
+            );
+        }
+        let config = LabConfig::load(&config_file)
+            .with_context(|| format!("{} is not a config of lab 2", config_file.display()))?;
+        let history = History::load(&run.join("history.json"))?;
+        let Some(last) = history.last() else {
+            bail!("{} has no finished epoch yet", run.display());
+        };
+        let label = format!(
+            "{}, {} epoch{} (held-out {:.1}%)",
+            config.variant(),
+            last.epoch,
+            if last.epoch == 1 { "" } else { "s" },
+            100.0 * last.valid_metric
+        );
+        loaded.push((label, history));
+    }
+    let lines: Vec<(String, &History)> = loaded.iter().map(|(l, h)| (l.clone(), h)).collect();
+    plot_variants(path, &lines)
+}
+
 /// Validation accuracy and loss per epoch of two or more runs, one line each (`--compare`'s
-/// `variants.png`; `examples/variants.rs` draws it for runs made separately).
+/// `variants.png`).
 pub fn plot_variants(path: &Path, runs: &[(String, &History)]) -> Result<()> {
     let colors = [plot::BLUE, plot::RED, plot::GREEN, plot::MAGENTA];
     let series = |value: fn(&train::EpochRecord) -> f64| {
@@ -401,7 +434,7 @@ pub fn plot_variants(path: &Path, runs: &[(String, &History)]) -> Result<()> {
     };
     plot::plot_curves(
         path,
-        "Plain CNN vs batch norm + augmentation (held-out validation)",
+        "CIFAR-10 CNN variants (held-out validation)",
         &[
             Panel {
                 title: "validation accuracy",
