@@ -14,9 +14,9 @@ use lab_alice_lstm::model::{
     CharLstm, LstmLayer, char_model_params, lstm_params, lstm_steps, matching_rnn_units,
 };
 use lab_alice_lstm::training::side_by_side;
-use lab_alice_rnn::data::{CharBatcher, split};
-use lab_alice_rnn::model::CellImpl;
-use lab_alice_rnn::training::EpochSamples;
+use shared::chars::CellImpl;
+use shared::chars::EpochSamples;
+use shared::chars::{CharBatcher, split};
 use shared::datasets::samples_dir;
 use shared::recurrent::Lstm;
 use shared::train::{Batcher, Supervised};
@@ -25,7 +25,7 @@ fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
 }
 
-fn small_data(chars: usize) -> lab_alice_rnn::data::CharData {
+fn small_data(chars: usize) -> shared::chars::CharData {
     let text = shared::alice::read(&samples_dir().join("alice").join("11-0.txt"), true).unwrap();
     split(text.chars().take(chars).collect(), 10, 1, 0.1)
 }
@@ -211,6 +211,11 @@ fn quick_run_with_compare_trains_both_and_writes_the_comparison() {
         comparison.contains("SimpleRNN(") && comparison.contains("LSTM(24)"),
         "{comparison}"
     );
+    // Resumed, both models take up their checkpoints.
+    let simple_rnn = run.join("simple-rnn/checkpoint/model.bpk");
+    let before = std::fs::read(&simple_rnn).unwrap();
+    common::assert_resume_keeps_the_weights(env!("CARGO_BIN_EXE_lab-alice-lstm"), &run, 1);
+    assert_eq!(std::fs::read(&simple_rnn).unwrap(), before);
 
     // A finished lab 5 run folder (the SimpleRNN just trained has the same files) can be
     // named with --rnn-run ...

@@ -10,12 +10,13 @@ use burn::nn::RnnConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use lab_alice_rnn::data::{CharBatcher, split};
-use lab_alice_rnn::generate::{LECTURE_SAMPLINGS, Sampling, generate, softmax_with_temperature};
 use lab_alice_rnn::gradients::gradient_flow;
 use lab_alice_rnn::hello::learn_hello;
-use lab_alice_rnn::model::{CellImpl, CharRnn, NextChar, Recurrence, rnn_steps};
+use lab_alice_rnn::model::{CharRnn, Recurrence, rnn_steps};
 use shared::alice::Vocabulary;
+use shared::chars::{CellImpl, NextChar};
+use shared::chars::{CharBatcher, split};
+use shared::chars::{LECTURE_SAMPLINGS, Sampling, generate, softmax_with_temperature};
 use shared::datasets::samples_dir;
 use shared::recurrent::SimpleRnn;
 use shared::rng::Rng;
@@ -26,7 +27,7 @@ fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
 }
 
 /// The first characters of the bundled book, as the lab cuts them.
-fn small_data(chars: usize) -> lab_alice_rnn::data::CharData {
+fn small_data(chars: usize) -> shared::chars::CharData {
     let text = shared::alice::read(&samples_dir().join("alice").join("11-0.txt"), true).unwrap();
     split(text.chars().take(chars).collect(), 10, 1, 0.1)
 }
@@ -99,7 +100,7 @@ fn model_shapes_and_parameter_count() {
         rows.iter().map(|r| r.params).sum::<usize>(),
         model.num_params()
     );
-    let x = lab_alice_rnn::data::one_hot(&[&[1, 2, 3], &[4, 5, 6]], 48, &device);
+    let x = shared::chars::one_hot(&[&[1, 2, 3], &[4, 5, 6]], 48, &device);
     assert_eq!(x.dims(), [2, 3, 48]);
     assert_eq!(model.logits(x).dims(), [2, 48]);
 }
@@ -270,6 +271,7 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
             run.display()
         );
     }
+    common::assert_resume_keeps_the_weights(env!("CARGO_BIN_EXE_lab-alice-rnn"), &run, 1);
     let result = lab()
         .arg("--resume")
         .arg(&run)

@@ -160,6 +160,7 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
             run.display()
         );
     }
+    common::assert_resume_keeps_the_weights(env!("CARGO_BIN_EXE_lab-cifar-cnn"), &run, 1);
     let result = lab()
         .arg("--resume")
         .arg(&run)
@@ -220,7 +221,7 @@ fn compare_trains_both_variants_and_plots_them() {
     .unwrap();
     std::fs::write(
         unfinished.join("history.json"),
-        r#"{"metric": "accuracy", "epochs": []}"#,
+        r#"{"task": "multi_class", "metrics": ["loss", "accuracy"], "epochs": []}"#,
     )
     .unwrap();
     let error = lab_cifar_cnn::training::plot_runs(&[unfinished], &plot)

@@ -31,3 +31,50 @@ pub fn succeed(command: &mut Command) -> String {
     );
     stdout
 }
+
+/// The tensor data of a burnpack file: what follows the header (`NRUB`, version, metadata
+/// size) and the metadata, from the next 256-byte boundary on. The metadata also holds
+/// parameter ids, which a model loaded from a file gets anew; the data are the weights.
+fn burnpack_tensors(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(
+        &bytes[..4],
+        b"NRUB",
+        "{} is no burnpack file",
+        path.display()
+    );
+    let metadata = u32::from_le_bytes(bytes[6..10].try_into().unwrap()) as usize;
+    let start = (10 + metadata).div_ceil(256) * 256;
+    bytes[start..].to_vec()
+}
+
+/// The burnpack files `a` and `b` hold the same weights, bit for bit.
+pub fn assert_same_weights(a: &Path, b: &Path) {
+    let (x, y) = (burnpack_tensors(a), burnpack_tensors(b));
+    assert!(
+        x.len() > 1000 && x == y,
+        "{} and {} hold different weights",
+        a.display(),
+        b.display()
+    );
+}
+
+/// Resuming `run` (of the lab at `exe`) takes up the weights of its checkpoint: resumed with
+/// no epoch left to train, it saves exactly the checkpoint's model as its `model.bpk`.
+pub fn assert_resume_keeps_the_weights(exe: &str, run: &Path, epochs_done: usize) {
+    let saved = run.join("checkpoint/model.bpk");
+    let before = std::fs::read(&saved).unwrap();
+    let stdout = succeed(
+        lab(exe)
+            .arg("--resume")
+            .arg(run)
+            .args(["--epochs", &epochs_done.to_string()]),
+    );
+    assert!(stdout.contains("resuming after epoch"), "{stdout}");
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        before,
+        "the checkpoint changed"
+    );
+    assert_same_weights(&saved, &run.join("model.bpk"));
+}

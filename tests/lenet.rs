@@ -166,20 +166,29 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
     let csv = std::fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
 
-    // Resume the same run for one more epoch: the history continues.
-    let result = lab()
-        .arg("--resume")
-        .arg(&run)
-        .args(["--epochs", "3"])
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
+    common::assert_resume_keeps_the_weights(env!("CARGO_BIN_EXE_lab-lenet"), &run, 2);
+
+    // Resume the same run for one more epoch: the history continues, and the weights are
+    // those of three epochs trained in one go.
+    let stdout = common::succeed(
+        lab()
+            .arg("--resume")
+            .arg(&run)
+            .args(["--epochs", "3", "--lr", "0.5"]),
     );
+    assert!(stdout.contains("--lr 0.5 is ignored"), "{stdout}");
     let csv = std::fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
+    let straight = tempfile::tempdir().unwrap();
+    common::succeed(
+        lab()
+            .args(["--quick", "--epochs", "3", "--out"])
+            .arg(straight.path()),
+    );
+    common::assert_same_weights(
+        &run.join("model.bpk"),
+        &common::only_run_folder(straight.path(), "lenet").join("model.bpk"),
+    );
 }
 
 #[test]
@@ -205,6 +214,21 @@ fn user_errors_are_messages_not_panics() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(!result.status.success());
     assert!(stderr.contains("not a run folder"), "{stderr}");
+    // Settings that cannot train: refused before a run folder is made.
+    for (flag, named) in [("--batch-size=0", "--batch-size 0"), ("--lr=-1", "--lr -1")] {
+        let result = lab()
+            .args(["--quick", flag, "--out"])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{flag}");
+        assert!(
+            stderr.contains(named) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+    assert!(!out.path().join("lenet").exists());
     // The sample folder moved away.
     let result = lab()
         .args(["--quick", "--out"])
@@ -221,28 +245,28 @@ fn user_errors_are_messages_not_panics() {
 }
 
 #[test]
-fn pooling_before_relu_is_the_same_function() {
-    // forward() pools before the ReLU; the diagram's order (ReLU, then pool) gives the same
-    // logits, which is why the cheaper order is allowed.
-    use burn::nn::pool::MaxPool2dConfig;
+fn forward_gives_the_logits_of_the_diagrams_order() {
+    // forward() pools before the ReLU (cheaper: a quarter of the values); the diagram's
+    // order is convolution, ReLU, then pooling. Built here from the model's own layers in
+    // the diagram's order, the network must give the same logits as LeNet::forward.
     use burn::tensor::activation::relu;
     let device = Device::flex();
-    let x = Tensor::<4>::random(
-        [2, 3, 8, 8],
-        burn::tensor::Distribution::Normal(0.0, 1.0),
-        &device,
-    );
-    let pool = MaxPool2dConfig::new([2, 2]).init();
-    let a = pool
-        .forward(relu(x.clone()))
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let b = relu(pool.forward(x))
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap();
-    assert_eq!(a, b);
+    device.seed(7);
+    let model = LeNetConfig::new().init(&device);
+    let images = sample_batcher(16)
+        .batch(&(0..16).collect::<Vec<_>>(), &device)
+        .images;
+    let x = model.s2.forward(relu(model.c1.forward(images.clone()))); // [16, 6, 14, 14]
+    let x = model.s4.forward(relu(model.c3.forward(x))); // [16, 16, 5, 5]
+    let x = relu(model.f5.forward(x.flatten::<2>(1, 3)));
+    let x = relu(model.f6.forward(x));
+    let diagram = shared::floats(model.output.forward(x));
+    let ours = shared::floats(model.forward(images));
+    assert_eq!(diagram.len(), 16 * 10);
+    let max = diagram
+        .iter()
+        .zip(&ours)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(max < 1e-5, "largest difference {max}");
 }

@@ -13,8 +13,8 @@ use lab_save_load::formats::{self, WeightFormat};
 use lab_save_load::keras_h5::{self, KerasH5Error, KerasLayout};
 use lab_save_load::model::Sequential;
 use lab_save_load::training::different_architecture;
+use shared::batchers::MnistBatcher;
 use shared::datasets::samples_dir;
-use shared::mnist::MnistBatcher;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -133,6 +133,57 @@ fn an_architecture_that_does_not_fit_names_the_layer() {
     assert!(error.contains("missing.json"), "{error}");
 }
 
+#[test]
+fn absurd_sizes_are_refused_before_anything_is_allocated() {
+    // A Dense layer of billions of units, and a filter count near u64::MAX: counted with
+    // arithmetic that cannot overflow, refused by validate (which init calls first).
+    let mut huge_dense = SequentialConfig::lenet5();
+    if let LayerConfig::Dense { units, .. } = &mut huge_dense.layers[5] {
+        *units = 4_000_000_000;
+    }
+    let mut huge_filters = SequentialConfig::lenet5();
+    if let LayerConfig::Conv2D { filters, .. } = &mut huge_filters.layers[0] {
+        *filters = usize::MAX - 1;
+    }
+    for config in [&huge_dense, &huge_filters] {
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("too large") && error.contains("parameters"),
+            "{error}"
+        );
+        assert!(config.init(&Device::flex()).is_err());
+    }
+    // Parameters that fit, but activations of a batch that would not: 4,000 filters of
+    // 28x28 (12.5 MB an image) times a batch of 1,000.
+    let mut wide = SequentialConfig::lenet5();
+    if let LayerConfig::Conv2D { filters, .. } = &mut wide.layers[0] {
+        *filters = 4_000;
+    }
+    wide.validate().unwrap();
+    let error = wide.check_memory(1_000).unwrap_err().to_string();
+    assert!(error.contains("--batch-size"), "{error}");
+    assert!(SequentialConfig::lenet5().check_memory(64).is_ok());
+
+    // From the command line: a message, exit 1, and no run folder.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    std::fs::write(&path, huge_dense.to_yaml()).unwrap();
+    let result = lab()
+        .args(["--quick", "--architecture"])
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("too large") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("save-load").exists());
+}
+
 /// Keras's 16 inputs `(16, 28, 28, 1)` as burn images `[16, 1, 28, 28]`, and its probabilities.
 fn keras_check(device: &Device) -> (Tensor<4>, Vec<f32>, Vec<i64>, f64) {
     let file = File::open(fixture("lenet5_keras_check.h5")).unwrap();
@@ -195,9 +246,10 @@ fn weights_saved_by_keras_reproduce_keras_outputs() {
     let evaluation =
         shared::train::evaluate(&model, &MnistBatcher::new(mnist.test.clone()), 500, &device);
     assert!(
-        (evaluation.metric - keras_accuracy).abs() <= 1.0 / mnist.test.len() as f64 + 1e-9,
+        (evaluation.get(shared::train::Metric::Accuracy) - keras_accuracy).abs()
+            <= 1.0 / mnist.test.len() as f64 + 1e-9,
         "ours {} vs Keras {keras_accuracy}",
-        evaluation.metric
+        evaluation.get(shared::train::Metric::Accuracy)
     );
 }
 
@@ -520,7 +572,8 @@ fn a_quick_run_saves_everything_checkpoints_each_epoch_and_resumes() {
     let copied = formats::load_burnpack(&blank, &restarted.join("model.bpk")).unwrap();
     formats::compare(&first, &copied).unwrap();
 
-    // Resume for one more epoch.
+    // Resuming takes up the checkpoint's weights; then one more epoch.
+    common::assert_resume_keeps_the_weights(env!("CARGO_BIN_EXE_lab-save-load"), &run, 2);
     let output = lab()
         .args(["--epochs", "3", "--resume"])
         .arg(&run)

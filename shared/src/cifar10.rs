@@ -22,8 +22,8 @@ use crate::DataError;
 use crate::archive::extract_tar_gz;
 use crate::datasets::{DataSource, samples_dir};
 use crate::download::{Downloader, RemoteFile};
+use crate::files::open_maybe_gzipped;
 use crate::images::ImageSet;
-use crate::mnist::open_maybe_gzipped;
 use crate::rng::Rng;
 
 pub const CLASS_NAMES: [&str; 10] = [

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::datasets::{DataSource, data_dir};
 use crate::device::DeviceChoice;
+use crate::train::Checkpoints;
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct CommonArgs {
@@ -53,6 +54,10 @@ pub struct CommonArgs {
     /// Continue an interrupted run from the last checkpoint in this run folder
     #[arg(long, value_name = "RUN_FOLDER")]
     pub resume: Option<PathBuf>,
+
+    /// When to save the model and optimiser state that --resume needs [default: every-epoch]
+    #[arg(long, value_enum)]
+    pub checkpoints: Option<Checkpoints>,
 }
 
 /// Defaults a lab picks for each mode: sample (the default), `--full` and `--quick`.
@@ -64,13 +69,15 @@ pub struct Defaults {
 }
 
 /// The three modes of every lab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Sample,
     Full,
     Quick,
 }
+
+impl burn::config::Config for Mode {}
 
 impl Mode {
     /// `sample`, `full` or `quick`, as a run's `config.json` saves it.
@@ -81,27 +88,6 @@ impl Mode {
             Mode::Quick => "quick",
         }
     }
-}
-
-/// The `--help` lines that list a lab's defaults per mode, after a heading; `notes` adds a
-/// few words after each mode's line (what data it uses).
-pub fn defaults_help(heading: &str, modes: [Defaults; 3], notes: [&str; 3]) -> String {
-    let mut text = format!("{heading}:");
-    for ((flag, d), note) in ["sample ", "--full ", "--quick"]
-        .iter()
-        .zip(modes)
-        .zip(notes)
-    {
-        let epochs = if d.epochs == 1 { "epoch" } else { "epochs" };
-        text.push_str(&format!(
-            "\n  {flag}  {} {epochs}, batch {}, lr {}{}{note}",
-            d.epochs,
-            d.batch_size,
-            d.lr,
-            if note.is_empty() { "" } else { " " },
-        ));
-    }
-    text
 }
 
 /// The lab's flags from the command line, with `after_help` (its defaults) under `--help`.
@@ -141,21 +127,6 @@ impl CommonArgs {
                 data_dir: data_dir(self.data_dir.as_deref()),
             },
             Mode::Sample | Mode::Quick => DataSource::Sample,
-        }
-    }
-
-    /// Epochs, batch size and learning rate: the flags where given, else the lab's defaults
-    /// for the mode.
-    pub fn hyper(&self, sample: Defaults, full: Defaults, quick: Defaults) -> Defaults {
-        let base = match self.mode() {
-            Mode::Sample => sample,
-            Mode::Full => full,
-            Mode::Quick => quick,
-        };
-        Defaults {
-            epochs: self.epochs.unwrap_or(base.epochs),
-            batch_size: self.batch_size.unwrap_or(base.batch_size),
-            lr: self.lr.unwrap_or(base.lr),
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::DataError;
 use crate::datasets::{DataSource, samples_dir};
 use crate::download::{Downloader, RemoteFile};
 use crate::rng::Rng;
+pub use crate::text::{Side, multi_hot, pad_sequences, tokenize};
 
 pub const ARCHIVE: &str = "aclImdb_v1.tar.gz";
 /// The labelled part of the archive, as the course material holds it.
@@ -194,20 +195,6 @@ fn review(path: &Path, label: u8, bytes: Vec<u8>) -> Result<Review, DataError> {
     })
 }
 
-/// Keras's `text_to_word_sequence`: lower case, these characters become spaces, split on
-/// spaces. The apostrophe is not among them, so "don't" stays one word.
-pub fn tokenize(text: &str) -> Vec<String> {
-    const FILTERS: &str = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
-    text.to_lowercase()
-        .chars()
-        .map(|c| if FILTERS.contains(c) { ' ' } else { c })
-        .collect::<String>()
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// Word → frequency rank (1 = most frequent), as in Keras's `imdb_word_index.json`.
 #[derive(Debug, Clone, Default)]
 pub struct WordIndex {
@@ -308,56 +295,6 @@ pub fn encode(
 /// Shuffles reviews in place with a seed (Keras shuffles train and test after loading).
 pub fn shuffle(reviews: &mut [Review], seed: u64) {
     Rng::new(seed).shuffle(reviews);
-}
-
-/// Where `pad_sequences` pads or cuts: before the sequence (`Pre`, Keras's default) or after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Pre,
-    Post,
-}
-
-/// Keras's `pad_sequences`: every sequence made exactly `maxlen` long, padded with `value`
-/// and cut on the given sides (both `Pre` by default in Keras, so a long review keeps its end).
-pub fn pad_sequences(
-    sequences: &[Vec<u32>],
-    maxlen: usize,
-    padding: Side,
-    truncating: Side,
-    value: u32,
-) -> Vec<Vec<u32>> {
-    sequences
-        .iter()
-        .map(|s| {
-            let kept: &[u32] = if s.len() > maxlen {
-                match truncating {
-                    Side::Pre => &s[s.len() - maxlen..],
-                    Side::Post => &s[..maxlen],
-                }
-            } else {
-                s
-            };
-            let pad = std::iter::repeat_n(value, maxlen - kept.len());
-            match padding {
-                Side::Pre => pad.chain(kept.iter().copied()).collect(),
-                Side::Post => kept.iter().copied().chain(pad).collect(),
-            }
-        })
-        .collect()
-}
-
-/// The bag-of-words view for the regularisation lab: row `i` has a 1 at column `w` for each
-/// word index `w < dims` in sequence `i` (`dims` columns per row, row-major).
-pub fn multi_hot(sequences: &[Vec<u32>], dims: usize) -> Vec<f32> {
-    let mut out = vec![0f32; sequences.len() * dims];
-    for (row, sequence) in sequences.iter().enumerate() {
-        for &w in sequence {
-            if (w as usize) < dims {
-                out[row * dims + w as usize] = 1.0;
-            }
-        }
-    }
-    out
 }
 
 /// Indices back to words (reserved indices as `<pad>`, `<start>`, `<oov>`; unknown as `?`).

@@ -12,18 +12,14 @@
 //! a file that claims more images than it holds, a wrong magic number or a label outside
 //! 0-9 is an error naming the file, never a panic or a huge allocation.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use burn::prelude::*;
-use flate2::read::GzDecoder;
 
 use crate::DataError;
 use crate::datasets::{DataSource, samples_dir};
 use crate::download::{Downloader, RemoteFile};
+use crate::files::{is_gzip, open_maybe_gzipped};
 use crate::images::ImageSet;
-use crate::train::Batcher;
 
 pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
 pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
@@ -265,71 +261,4 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<()> {
             e
         }
     })
-}
-
-fn is_gzip(path: &Path) -> bool {
-    let mut magic = [0u8; 2];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && magic == [0x1f, 0x8b]
-}
-
-/// Opens a file, decompressing it on the fly if it starts with the gzip magic bytes.
-pub fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let reader = BufReader::new(file);
-    if is_gzip(path) {
-        Ok(Box::new(GzDecoder::new(reader)))
-    } else {
-        Ok(Box::new(reader))
-    }
-}
-
-// From bytes to tensors: the batches LeNet-5 (lab 1) and the save/load lab (lab 3) eat.
-
-/// A batch of digits: images `[batch, 1, 28, 28]`, normalised, and their labels `[batch]`.
-#[derive(Debug, Clone)]
-pub struct MnistBatch {
-    pub images: Tensor<4>,
-    pub targets: Tensor<1, Int>,
-}
-
-/// Builds [`MnistBatch`]es from an in-memory [`ImageSet`].
-pub struct MnistBatcher {
-    pub set: ImageSet,
-}
-
-impl MnistBatcher {
-    pub fn new(set: ImageSet) -> Self {
-        MnistBatcher { set }
-    }
-
-    /// Pixels 0-255 → roughly zero mean and unit variance: `(x / 255 - mean) / std`.
-    /// Inputs of that scale keep the first layer's activations, and so its gradients, in a
-    /// range where a single learning rate works for every layer.
-    pub fn normalise(pixel: u8) -> f32 {
-        (pixel as f32 / 255.0 - MEAN) / STD
-    }
-}
-
-impl Batcher<MnistBatch> for MnistBatcher {
-    fn len(&self) -> usize {
-        self.set.len()
-    }
-
-    fn batch(&self, indices: &[usize], device: &Device) -> MnistBatch {
-        let (h, w) = (self.set.height, self.set.width);
-        let mut pixels = Vec::with_capacity(indices.len() * h * w);
-        let mut labels = Vec::with_capacity(indices.len());
-        for &i in indices {
-            pixels.extend(self.set.image(i).iter().map(|&p| Self::normalise(p)));
-            labels.push(self.set.labels[i] as i64);
-        }
-        let n = indices.len();
-        MnistBatch {
-            images: Tensor::from_data(TensorData::new(pixels, [n, 1, h, w]), device), // [n, 1, 28, 28]
-            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
-        }
-    }
 }

@@ -11,7 +11,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::train::{EpochRecord, History};
+use crate::images::ImageSet;
+use crate::train::{ClassPrediction, History};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -34,33 +35,26 @@ fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_
     move |e| anyhow!("drawing {}: {e:?}", path.display())
 }
 
-/// Training curves: loss (left) and metric (right), training vs validation, per epoch.
+/// Training curves, Keras-style: one panel per metric (loss first), training (blue) and
+/// validation (red) per epoch.
 pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
-    let points = |value: fn(&EpochRecord) -> f64| -> Vec<(usize, f64)> {
-        history.epochs.iter().map(|r| (r.epoch, value(r))).collect()
-    };
-    plot_curves(
-        path,
-        title,
-        &[
-            Panel {
-                title: "loss",
-                y_label: "loss",
-                series: vec![
-                    ("train", BLUE, points(|r| r.train_loss)),
-                    ("valid", RED, points(|r| r.valid_loss)),
-                ],
-            },
-            Panel {
-                title: &history.metric,
-                y_label: &history.metric,
-                series: vec![
-                    ("train", BLUE, points(|r| r.train_metric)),
-                    ("valid", RED, points(|r| r.valid_metric)),
-                ],
-            },
-        ],
-    )
+    let names: Vec<(String, String)> = history
+        .metrics
+        .iter()
+        .map(|m| (m.name().to_string(), format!("val_{}", m.name())))
+        .collect();
+    let panels: Vec<Panel> = names
+        .iter()
+        .map(|(train, valid)| Panel {
+            title: train,
+            y_label: train,
+            series: vec![
+                ("train", BLUE, history.series(train)),
+                ("valid", RED, history.series(valid)),
+            ],
+        })
+        .collect();
+    plot_curves(path, title, &panels)
 }
 
 /// Colours for [`Series`], so that labs need not depend on plotters themselves.
@@ -335,6 +329,35 @@ pub fn plot_image_grid(
     }
     root.present().map_err(&err)?;
     Ok(())
+}
+
+/// Classified images in a grid captioned "true → predicted (confidence)", the mistakes
+/// framed in red; `name` turns a class index into its name.
+pub fn plot_predictions(
+    path: &Path,
+    set: &ImageSet,
+    predictions: &[&ClassPrediction],
+    name: impl Fn(usize) -> String,
+    columns: usize,
+    title: &str,
+) -> Result<()> {
+    let images: Vec<GridImage> = predictions
+        .iter()
+        .map(|p| GridImage {
+            pixels: set.image(p.index).to_vec(),
+            channels: set.channels,
+            height: set.height,
+            width: set.width,
+            caption: format!(
+                "{} → {} ({:.0}%)",
+                name(p.target),
+                name(p.predicted),
+                100.0 * p.confidence
+            ),
+            highlight: p.predicted != p.target,
+        })
+        .collect();
+    plot_image_grid(path, &images, columns, title)
 }
 
 /// Scales real values to 0-255 grey levels (the smallest value black, the largest white).

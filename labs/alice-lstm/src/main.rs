@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_alice_lstm::training::{Comparison, SAMPLE};
-use lab_alice_rnn::model::CellImpl;
-use lab_alice_rnn::training::defaults_help;
+use lab_alice_lstm::training::{Comparison, LAB};
+use shared::chars::CellImpl;
 use shared::cli::CommonArgs;
 
 /// Lab 6: an LSTM that writes like Alice, compared with the SimpleRNN of lab 5.
@@ -48,7 +47,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = defaults_help(SAMPLE);
+    let defaults = shared::chars::defaults_help(&LAB);
     let args: Args = shared::cli::parse_args(defaults);
     if args.units == 0 {
         eprintln!("error: --units must be at least 1");

@@ -19,8 +19,7 @@
 use burn::nn::{Linear, LinearConfig, Lstm as BurnLstm, LstmConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, tanh};
-use lab_alice_rnn::data::CharBatch;
-use lab_alice_rnn::model::{CellImpl, NextChar};
+use shared::chars::{CellImpl, CharBatch, NextChar};
 use shared::recurrent::{Lstm, last_step};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
@@ -167,6 +166,6 @@ impl Supervised for CharLstm {
     type Batch = CharBatch;
 
     fn forward_step(&self, batch: CharBatch) -> StepOutput {
-        StepOutput::classification(self.logits(batch.inputs), batch.targets)
+        shared::chars::forward_step(self, batch)
     }
 }

@@ -1,36 +1,47 @@
 //! Lab 6: the LSTM on Alice, and the comparison with the SimpleRNN the lecture asks for.
+//!
+//! The book's windows, their batches, text generation and the character-model training
+//! loop come from `shared::chars`; the SimpleRNN to compare with is lab 5's own model.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use lab_alice_rnn::data::CharData;
-use lab_alice_rnn::model::{CellImpl, CharRnn};
-use lab_alice_rnn::training::{
-    CharConfig, EpochSamples, ModeDefaults, char_summary, train_char_model,
-};
-use shared::cli::{CommonArgs, Defaults};
+use lab_alice_rnn::model::CharRnn;
+use shared::chars::{self, CellImpl, CharConfig, CharData, EpochSamples};
+use shared::cli::{CommonArgs, Defaults, Mode};
+use shared::lab::{Lab, ModeDefaults, Session};
 use shared::plot::{self, Panel};
 use shared::report::{Summary, model_summary, thousands};
 use shared::run::RunDir;
-use shared::train::History;
+use shared::train::{History, Metric};
 
 use crate::model::{CharLstm, char_model_params, matching_rnn_units};
 
-/// An LSTM epoch costs about three SimpleRNN epochs, so the default run is shorter than
-/// lab 5's; the lecture's 25 epochs are `--full` (or `--epochs 25`).
-pub const SAMPLE: Defaults = Defaults {
-    epochs: 5,
-    batch_size: 128,
-    lr: 1e-3,
+/// Lab 6. An LSTM epoch costs about three SimpleRNN epochs, so the default run is shorter
+/// than lab 5's; the lecture's 25 epochs are `--full` (or `--epochs 25`).
+pub const LAB: Lab = Lab {
+    name: "alice-lstm",
+    title: "Lab 6",
+    defaults: ModeDefaults {
+        sample: Defaults {
+            epochs: 5,
+            batch_size: 128,
+            lr: 1e-3,
+        },
+        full: Defaults {
+            epochs: 25,
+            batch_size: 128,
+            lr: 1e-3,
+        },
+        quick: Defaults {
+            epochs: 1,
+            batch_size: 128,
+            lr: 1e-3,
+        },
+    },
 };
-pub const LSTM_DEFAULTS: ModeDefaults = (
-    SAMPLE,
-    lab_alice_rnn::training::FULL,
-    lab_alice_rnn::training::QUICK,
-);
 
 /// Where the SimpleRNN to compare with comes from.
 #[derive(Debug, Clone)]
@@ -64,69 +75,45 @@ pub fn run(
     seed_text: &str,
     comparison: Comparison,
 ) -> Result<Outcome> {
-    let device = shared::device::select(args.device)?;
-    let (run, config) = shared::run::start(
-        args,
-        "alice-lstm",
-        || CharConfig::from_args(args, LSTM_DEFAULTS, units, cell, seed_text),
-        |c| &mut c.epochs,
-    )?;
+    let session = LAB.start(args, |data, fit| {
+        Ok(CharConfig::lecture(data, fit, units, cell, seed_text))
+    })?;
+    let config = &session.config;
+    let device = &session.device;
     // Find a lab 5 run to compare with before spending minutes on training.
     let rnn_folder = match &comparison {
         Comparison::Folder(path) => Some(check_rnn_folder(path)?),
-        Comparison::Latest => latest_rnn_run(&args.out, &config.mode),
+        Comparison::Latest => latest_rnn_run(&args.out, config.data.mode),
         Comparison::Train => None,
     };
 
     let data = config.load_data()?;
     println!("{}", config.describe_data(&data));
-    device.seed(config.seed);
-    let train_device = device.clone().autodiff();
-    let model = CharLstm::new(data.vocab.len(), config.units, config.cell, &train_device);
+    let model = CharLstm::new(
+        data.vocab.len(),
+        config.units,
+        config.cell,
+        &session.train_device(),
+    );
     println!(
         "\n{}",
         model_summary("LSTM character model", &model.summary())
     );
-    println!(
-        "training the LSTM on {} for {} epochs, batch {}, RMSprop lr {}, cell: {:?}",
-        shared::device::describe(args.device),
-        config.epochs,
-        config.batch_size,
-        config.lr,
-        config.cell
-    );
-    let started = Instant::now();
-    let (fitted, samples) = train_char_model(
-        model,
-        &config,
-        &data,
-        &device,
-        &train_device,
-        &run,
-        args.resume.as_deref(),
-    )?;
-    let seconds = started.elapsed().as_secs_f64();
-    fitted
-        .model
-        .clone()
-        .save_file(run.file("model.bpk"))
-        .context("saving model.bpk")?;
-    fitted.history.save(&run.path)?;
-    plot::plot_history(
-        &run.file("curves.png"),
-        &fitted.history,
-        "LSTM on Alice: next-character loss and accuracy",
-    )?;
+    println!("cell: {:?}", config.cell);
+    let training = session.training(model, &config.optimizer)?;
+    let (fitted, samples) = chars::train_char_model(training, config, &data, device)?;
+    let mut summary = session.finish(&fitted, "LSTM writes like Alice")?;
+    chars::text_rows(&mut summary, &config.seed_text, &samples);
     let lstm = Side {
         name: format!("LSTM({})", config.units),
         params: fitted.model.num_params(),
         history: fitted.history.clone(),
-        samples: samples.clone(),
+        samples,
     };
 
     // The SimpleRNN side.
     let rnn = match (&comparison, rnn_folder) {
-        (Comparison::Train, _) => Some(train_rnn(&config, &data, &device, &run, args)?),
+        (Comparison::Train, _) => Some(train_rnn(&session, &data)?),
         (_, Some(folder)) => {
             println!("\ncomparing with the SimpleRNN run in {}", folder.display());
             Some(read_rnn_run(&folder, data.vocab.len())?)
@@ -139,54 +126,27 @@ pub fn run(
             None
         }
     };
-
-    let mut summary = Summary::new("Lab 6 · LSTM writes like Alice");
-    char_summary(&mut summary, &config, &fitted, &samples, seconds);
     if let Some(rnn) = &rnn {
-        compare(&run, &config, &lstm, rnn, &mut summary)?;
+        compare(&session.run, config, &lstm, rnn, &mut summary)?;
     }
-    summary
-        .row("device", shared::device::describe(args.device))
-        .row("run folder", run.path.display())
-        .row(
-            "files",
-            "config.json model.bpk history.csv samples.txt summary.txt",
-        )
-        .row(
-            "plots",
-            if rnn.is_some() {
-                "curves.png comparison.png (texts side by side: comparison.txt)"
-            } else {
-                "curves.png"
-            },
-        );
-    let text = summary.render();
-    println!("\n{text}");
-    run.write_text("summary.txt", &text)?;
-    Ok(Outcome { run, lstm, rnn })
+    session.close(&mut summary)?;
+    Ok(Outcome {
+        run: session.run.clone(),
+        lstm,
+        rnn,
+    })
 }
 
-/// Trains the SimpleRNN with about the LSTM's parameter count, same data and settings, into
-/// `<run>/simple-rnn/`.
-fn train_rnn(
-    config: &CharConfig,
-    data: &CharData,
-    device: &Device,
-    run: &RunDir,
-    args: &CommonArgs,
-) -> Result<Side> {
+/// Trains lab 5's SimpleRNN with about the LSTM's parameter count, same data and settings,
+/// into `<run>/simple-rnn/`.
+fn train_rnn(session: &Session<CharConfig>, data: &CharData) -> Result<Side> {
+    let config = &session.config;
     let vocab = data.vocab.len();
     let units = matching_rnn_units(vocab, config.units);
-    let folder = run.file("simple-rnn");
+    let folder = session.run.file("simple-rnn");
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let mut rnn_config = config.clone();
     rnn_config.units = units;
-    // Resuming continues the SimpleRNN too, if it had got as far as a checkpoint.
-    let resume = args.resume.is_some()
-        && folder
-            .join(shared::train::CHECKPOINT_DIR)
-            .join("history.json")
-            .exists();
     rnn_config
         .save(folder.join("config.json"))
         .context("writing simple-rnn/config.json")?;
@@ -196,18 +156,10 @@ fn train_rnn(
         thousands(char_model_params(vocab, units, false)),
         thousands(char_model_params(vocab, config.units, true))
     );
-    device.seed(config.seed);
-    let train_device = device.clone().autodiff();
-    let model = CharRnn::new(vocab, units, rnn_config.cell, &train_device);
-    let (fitted, samples) = train_char_model(
-        model,
-        &rnn_config,
-        data,
-        device,
-        &train_device,
-        &rnn_run,
-        resume.then_some(folder.as_path()),
-    )?;
+    let model = CharRnn::new(vocab, units, rnn_config.cell, &session.train_device());
+    // Resuming continues the SimpleRNN too, if it had got as far as a checkpoint.
+    let training = session.training_in(&rnn_run, model, &rnn_config.optimizer)?;
+    let (fitted, samples) = chars::train_char_model(training, &rnn_config, data, &session.device)?;
     fitted.history.save(&folder)?;
     Ok(Side {
         name: format!("SimpleRNN({units})"),
@@ -231,12 +183,12 @@ fn check_rnn_folder(path: &Path) -> Result<PathBuf> {
 }
 
 /// The newest finished lab 5 run of the same mode under `out`.
-fn latest_rnn_run(out: &Path, mode: &str) -> Option<PathBuf> {
+fn latest_rnn_run(out: &Path, mode: Mode) -> Option<PathBuf> {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("alice-rnn"))
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("summary.txt").exists() && check_rnn_folder(p).is_ok())
-        .filter(|p| CharConfig::load(p.join("config.json")).is_ok_and(|c| c.mode == mode))
+        .filter(|p| CharConfig::load(p.join("config.json")).is_ok_and(|c| c.data.mode == mode))
         .collect();
     runs.sort();
     runs.pop()
@@ -273,13 +225,7 @@ fn compare(
     rnn: &Side,
     summary: &mut Summary,
 ) -> Result<()> {
-    let points = |side: &Side, value: fn(&shared::train::EpochRecord) -> f64| {
-        side.history
-            .epochs
-            .iter()
-            .map(|r| (r.epoch, value(r)))
-            .collect::<Vec<_>>()
-    };
+    let points = |side: &Side, name: &str| side.history.series(name);
     let lstm_label = format!("{} ({} params)", lstm.name, thousands(lstm.params));
     let rnn_label = format!("{} ({} params)", rnn.name, thousands(rnn.params));
     plot::plot_curves(
@@ -290,16 +236,16 @@ fn compare(
                 title: "validation loss",
                 y_label: "cross-entropy",
                 series: vec![
-                    (&rnn_label, plot::BLUE, points(rnn, |r| r.valid_loss)),
-                    (&lstm_label, plot::RED, points(lstm, |r| r.valid_loss)),
+                    (&rnn_label, plot::BLUE, points(rnn, "val_loss")),
+                    (&lstm_label, plot::RED, points(lstm, "val_loss")),
                 ],
             },
             Panel {
                 title: "validation next-character accuracy",
                 y_label: "accuracy",
                 series: vec![
-                    (&rnn_label, plot::BLUE, points(rnn, |r| r.valid_metric)),
-                    (&lstm_label, plot::RED, points(lstm, |r| r.valid_metric)),
+                    (&rnn_label, plot::BLUE, points(rnn, "val_accuracy")),
+                    (&lstm_label, plot::RED, points(lstm, "val_accuracy")),
                 ],
             },
         ],
@@ -309,24 +255,24 @@ fn compare(
     if common == 0 {
         return Ok(());
     }
-    let at = |side: &Side| side.history.epochs[common - 1];
+    let at = |side: &Side| side.history.epochs[common - 1].clone();
     let (l, r) = (at(lstm), at(rnn));
     summary
         .row(
             &format!("valid loss, epoch {common}"),
             format!(
                 "LSTM {:.4} vs SimpleRNN {:.4} ({:+.1}%)",
-                l.valid_loss,
-                r.valid_loss,
-                100.0 * (l.valid_loss - r.valid_loss) / r.valid_loss
+                l.valid(Metric::Loss),
+                r.valid(Metric::Loss),
+                100.0 * (l.valid(Metric::Loss) - r.valid(Metric::Loss)) / r.valid(Metric::Loss)
             ),
         )
         .row(
             &format!("valid accuracy, epoch {common}"),
             format!(
                 "LSTM {:.1}% vs SimpleRNN {:.1}%",
-                100.0 * l.valid_metric,
-                100.0 * r.valid_metric
+                100.0 * l.valid(Metric::Accuracy),
+                100.0 * r.valid(Metric::Accuracy)
             ),
         )
         .row(

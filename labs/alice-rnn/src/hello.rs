@@ -11,7 +11,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use shared::recurrent::SimpleRnn;
 
-use crate::data::one_hot;
+use shared::chars::one_hot;
 
 pub const ALPHABET: [char; 4] = ['h', 'e', 'l', 'o'];
 

@@ -2,13 +2,12 @@
 //!
 //! * [`hello`]: the smallest recurrent problem, "hell" → "ello";
 //! * [`gradients`]: vanishing and exploding gradients, measured;
-//! * [`data`]: the book as 10-character windows and the next character;
 //! * [`model`]: the SimpleRNN cell written out, and the character model;
-//! * [`generate`]: greedy and temperature sampling;
-//! * [`training`]: the run (shared with lab 6).
+//! * [`training`]: the run.
+//!
+//! The book cut into 10-character windows, their one-hot batches and text generation
+//! (greedy and temperature sampling) are in `shared::chars`, because lab 6 uses them too.
 
-pub mod data;
-pub mod generate;
 pub mod gradients;
 pub mod hello;
 pub mod model;

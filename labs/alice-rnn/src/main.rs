@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_alice_rnn::model::CellImpl;
-use lab_alice_rnn::training::{SAMPLE, defaults_help};
+use lab_alice_rnn::training::LAB;
+use shared::chars::CellImpl;
 use shared::cli::CommonArgs;
 
 /// Lab 5: a SimpleRNN that writes like Alice.
@@ -37,7 +37,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = defaults_help(SAMPLE);
+    let defaults = shared::chars::defaults_help(&LAB);
     let args: Args = shared::cli::parse_args(defaults);
     if args.units == 0 {
         eprintln!("error: --units must be at least 1");

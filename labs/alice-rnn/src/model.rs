@@ -13,13 +13,10 @@
 use burn::nn::{Linear, LinearConfig, Rnn, RnnConfig};
 use burn::prelude::*;
 use burn::tensor::activation::tanh;
-use clap::ValueEnum;
-use serde::{Deserialize, Serialize};
+use shared::chars::{CellImpl, CharBatch, NextChar};
 use shared::recurrent::{SimpleRnn, last_step};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
-
-use crate::data::CharBatch;
 
 /// One step of the slide's cell: `h_t = tanh(W_h·h_{t-1} + W_x·x_t + b)`.
 ///
@@ -50,20 +47,6 @@ pub fn rnn_steps(cell: &SimpleRnn, x: Tensor<3>) -> Tensor<3> {
         states.push(h.clone());
     }
     Tensor::stack(states, 1)
-}
-
-/// Which code runs the recurrence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CellImpl {
-    /// The lab's cell; the recurrence is one operation with a hand-written backward pass
-    /// (back-propagation through time). The fastest.
-    Lab,
-    /// The lab's cell, one differentiable step at a time (`rnn_steps`): what the slide
-    /// draws, slower to train.
-    Steps,
-    /// burn's own `burn::nn::Rnn` (same equation).
-    Burn,
 }
 
 /// The recurrent layer: the lab's cell, or burn's.
@@ -130,12 +113,6 @@ impl CharRnn {
     }
 }
 
-/// What generation and training need from a character model: next-character scores.
-pub trait NextChar: Module + Clone {
-    /// `inputs: [batch, T, vocabulary]` one-hot → logits `[batch, vocabulary]`.
-    fn logits(&self, inputs: Tensor<3>) -> Tensor<2>;
-}
-
 impl NextChar for CharRnn {
     fn logits(&self, inputs: Tensor<3>) -> Tensor<2> {
         self.output.forward(last_step(self.hidden_states(inputs)))
@@ -146,6 +123,6 @@ impl Supervised for CharRnn {
     type Batch = CharBatch;
 
     fn forward_step(&self, batch: CharBatch) -> StepOutput {
-        StepOutput::classification(self.logits(batch.inputs), batch.targets)
+        shared::chars::forward_step(self, batch)
     }
 }

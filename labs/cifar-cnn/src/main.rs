@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_cifar_cnn::training::{FULL, QUICK, SAMPLE};
+use lab_cifar_cnn::training::LAB;
 use shared::cli::CommonArgs;
 
 /// Lab 2: a deeper CNN on CIFAR-10 colour images.
@@ -33,9 +33,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = shared::cli::defaults_help(
+    let defaults = LAB.defaults_help(
         "Defaults (Adam, learning rate x0.95 per epoch, 10% of the training images held out)",
-        [SAMPLE, FULL, QUICK],
         [
             "(500 training / 200 test images bundled)",
             "(the official 50,000 training images)",

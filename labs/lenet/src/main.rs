@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_lenet::training::{FULL, QUICK, SAMPLE};
+use lab_lenet::training::LAB;
 use shared::cli::CommonArgs;
 
 /// Lab 1: LeNet-5 on MNIST.
@@ -22,9 +22,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = shared::cli::defaults_help(
+    let defaults = LAB.defaults_help(
         "Defaults (Adam, learning rate decaying x0.8 per epoch)",
-        [SAMPLE, FULL, QUICK],
         ["", "", ""],
     );
     let args: Args = shared::cli::parse_args(defaults);

@@ -34,17 +34,17 @@ pub struct LeNetConfig {
 pub struct LeNet {
     /// C1: six 5x5 filters over the whole image. `same` padding adds a 2-pixel border so the
     /// output stays 28x28 and strokes at the edge are seen as often as those in the middle.
-    c1: Conv2d,
+    pub c1: Conv2d,
     /// S2: keeps the strongest response of each 2x2 patch: half the size, a little shift
     /// invariance, no parameters.
-    s2: MaxPool2d,
+    pub s2: MaxPool2d,
     /// C3: sixteen 5x5 filters, each looking at all six C1 maps (`valid`: 14 → 10).
-    c3: Conv2d,
-    s4: MaxPool2d,
-    f5: Linear,
-    f6: Linear,
-    output: Linear,
-    activation: Relu,
+    pub c3: Conv2d,
+    pub s4: MaxPool2d,
+    pub f5: Linear,
+    pub f6: Linear,
+    pub output: Linear,
+    pub activation: Relu,
 }
 
 impl LeNetConfig {

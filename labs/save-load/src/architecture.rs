@@ -149,6 +149,34 @@ pub enum ArchitectureError {
     DuplicateName(String),
     #[error("layer {layer}: {problem}")]
     Layer { layer: String, problem: String },
+    #[error("the architecture is too large: {0}")]
+    TooLarge(String),
+}
+
+/// The most parameters an architecture may have here: 50 million (200 MB of weights, about
+/// four times that with Adam's state and the gradients), far above any network of the course.
+pub const MAX_PARAMS: usize = 50_000_000;
+
+/// The most memory the outputs of one training batch (and their gradients) may take.
+pub const MAX_ACTIVATION_BYTES: u64 = 4 << 30;
+
+/// `1.2e12`-style counts stay readable when they are absurd.
+fn describe_count(n: usize) -> String {
+    if n == usize::MAX {
+        "more than 2^64".into()
+    } else if n >= 1_000_000_000 {
+        format!("{:.1e}", n as f64)
+    } else {
+        shared::report::thousands(n)
+    }
+}
+
+fn describe_bytes(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
 }
 
 impl LayerConfig {
@@ -248,8 +276,10 @@ impl LayerConfig {
                 }
                 Ok(LayerShape::Image([c, h / ph, w / pw]))
             }
+            // Saturating: an absurd size stays absurd (and is refused by the parameter count)
+            // instead of wrapping round to a small one.
             (LayerConfig::Flatten { .. }, LayerShape::Image([c, h, w])) => {
-                Ok(LayerShape::Flat(c * h * w))
+                Ok(LayerShape::Flat(c.saturating_mul(h).saturating_mul(w)))
             }
             (LayerConfig::Flatten { .. }, LayerShape::Flat(_)) => {
                 Err("its input is already flat (two Flatten layers?)".into())
@@ -287,7 +317,8 @@ impl LayerConfig {
         }
     }
 
-    /// Trainable parameters for an input of shape `input`.
+    /// Trainable parameters for an input of shape `input` (`usize::MAX` if they cannot be
+    /// counted: such a layer is refused by [`SequentialConfig::validate`]).
     pub fn params(&self, input: LayerShape) -> usize {
         match (self, input) {
             (
@@ -297,8 +328,10 @@ impl LayerConfig {
                     ..
                 },
                 LayerShape::Image([c, _, _]),
-            ) => filters * (kh * kw * c + 1),
-            (LayerConfig::Dense { units, .. }, LayerShape::Flat(n)) => units * (n + 1),
+            ) => filters.saturating_mul(kh.saturating_mul(*kw).saturating_mul(c).saturating_add(1)),
+            (LayerConfig::Dense { units, .. }, LayerShape::Flat(n)) => {
+                units.saturating_mul(n.saturating_add(1))
+            }
             _ => 0,
         }
     }
@@ -389,7 +422,54 @@ impl SequentialConfig {
                     })?;
             shapes.push(shape);
         }
+        // Count before anything is allocated: a Dense layer of a billion units must be an
+        // error here, not a process killed for memory (or a panic inside burn) later.
+        let inputs = std::iter::once(LayerShape::Image(self.input_shape)).chain(shapes.clone());
+        let params = self
+            .layers
+            .iter()
+            .zip(inputs)
+            .fold(0usize, |sum, (layer, input)| {
+                sum.saturating_add(layer.params(input))
+            });
+        if params > MAX_PARAMS {
+            return Err(ArchitectureError::TooLarge(format!(
+                "{} parameters (at most {} here: LeNet-5 has 61,706)",
+                describe_count(params),
+                describe_count(MAX_PARAMS)
+            )));
+        }
         Ok(shapes)
+    }
+
+    /// Bytes a training batch of `batch_size` needs for the layers' outputs and their
+    /// gradients (4-byte floats, twice), counted without overflow.
+    pub fn activation_bytes(&self, batch_size: usize) -> Result<u64, ArchitectureError> {
+        let per_item = self
+            .validate()?
+            .iter()
+            .map(|shape| match *shape {
+                LayerShape::Image([c, h, w]) => c.saturating_mul(h).saturating_mul(w),
+                LayerShape::Flat(n) => n,
+            })
+            .fold(0usize, usize::saturating_add);
+        Ok((per_item as u64)
+            .saturating_mul(batch_size as u64)
+            .saturating_mul(8))
+    }
+
+    /// Refuses an architecture whose training batches would not fit in memory.
+    pub fn check_memory(&self, batch_size: usize) -> Result<(), ArchitectureError> {
+        let bytes = self.activation_bytes(batch_size)?;
+        if bytes > MAX_ACTIVATION_BYTES {
+            return Err(ArchitectureError::TooLarge(format!(
+                "a batch of {batch_size} needs about {} of activations and gradients (at most \
+                 {} here): use smaller layers or a smaller --batch-size",
+                describe_bytes(bytes),
+                describe_bytes(MAX_ACTIVATION_BYTES)
+            )));
+        }
+        Ok(())
     }
 
     /// The input shape of every layer (the output of the one before).

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_save_load::training::{FULL, LabOptions, QUICK, SAMPLE};
+use lab_save_load::training::{LAB, LabOptions};
 use shared::cli::CommonArgs;
 
 /// Lab 3: save and restore a model.
@@ -34,9 +34,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = shared::cli::defaults_help(
+    let defaults = LAB.defaults_help(
         "Defaults (Adam, learning rate decaying x0.8 per epoch)",
-        [SAMPLE, FULL, QUICK],
         ["", "", ""],
     ) + "\n\nA Keras LeNet-5 to load: labs/save-load/keras/lenet5_keras.h5 (made by make_fixture.py there).";
     let args: Args = shared::cli::parse_args(defaults);

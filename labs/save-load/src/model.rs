@@ -11,7 +11,7 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Identity, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation;
-use shared::mnist::MnistBatch;
+use shared::batchers::MnistBatch;
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 

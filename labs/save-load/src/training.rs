@@ -5,18 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use burn::optim::AdamConfig;
+use anyhow::{Result, bail};
 use burn::prelude::*;
+use shared::batchers::MnistBatcher;
 use shared::cli::{CommonArgs, Defaults};
-use shared::datasets::DataSource;
 use shared::download::Downloader;
 use shared::images::ImageSet;
-use shared::mnist::MnistBatcher;
-use shared::plot::{self, GridImage};
-use shared::report::{Summary, model_summary, thousands};
+use shared::lab::{DataChoice, Lab, ModeDefaults, OptimizerConfig};
+use shared::plot;
+use shared::report::{model_summary, thousands};
 use shared::run::RunDir;
-use shared::train::{self, Batcher, EpochRecord, FitConfig, History};
+use shared::train::{self, Batcher, ClassPrediction, FitConfig, History, Metric, ModelCheckpoint};
 
 use crate::architecture::{LayerConfig, LayerShape, SequentialConfig};
 use crate::formats::{self, WeightFormat};
@@ -26,40 +25,45 @@ use crate::model::Sequential;
 /// Everything that defines a run; saved as `config.json` in the run folder.
 #[derive(Config, Debug)]
 pub struct LabConfig {
+    pub data: DataChoice,
+    pub fit: FitConfig,
+    pub optimizer: OptimizerConfig,
     /// The network, as a list of layers (also saved on its own as architecture.json/.yaml).
     pub architecture: SequentialConfig,
     /// Keras weights to start from instead of random ones (`--load-h5`).
     pub initial_weights: Option<PathBuf>,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    #[config(default = 0.8)]
-    pub lr_decay: f64,
-    pub seed: u64,
     #[config(default = 0.1)]
     pub validation_split: f64,
-    /// `sample`, `full` or `quick`.
-    pub mode: String,
-    pub data_dir: Option<PathBuf>,
 }
 
-/// The lesson is saving and loading, so training stays short: well under a minute on the
-/// sample.
-pub const SAMPLE: Defaults = Defaults {
-    epochs: 10,
-    batch_size: 64,
-    lr: 1e-3,
+shared::run_config!(LabConfig);
+
+/// Lab 3. The lesson is saving and loading, so training stays short: well under a minute
+/// on the sample.
+pub const LAB: Lab = Lab {
+    name: "save-load",
+    title: "Lab 3",
+    defaults: ModeDefaults {
+        sample: Defaults {
+            epochs: 10,
+            batch_size: 64,
+            lr: 1e-3,
+        },
+        full: Defaults {
+            epochs: 5,
+            batch_size: 64,
+            lr: 1e-3,
+        },
+        quick: Defaults {
+            epochs: 2,
+            batch_size: 64,
+            lr: 1e-3,
+        },
+    },
 };
-pub const FULL: Defaults = Defaults {
-    epochs: 5,
-    batch_size: 64,
-    lr: 1e-3,
-};
-pub const QUICK: Defaults = Defaults {
-    epochs: 2,
-    batch_size: 64,
-    lr: 1e-3,
-};
+
+/// Per-epoch learning-rate decay, as in lab 1.
+pub const LR_DECAY: f64 = 0.8;
 
 const QUICK_TRAIN: usize = 1000;
 const QUICK_TEST: usize = 300;
@@ -99,32 +103,25 @@ pub struct Outcome {
 }
 
 impl LabConfig {
-    pub fn from_args(args: &CommonArgs, options: &LabOptions) -> Result<LabConfig> {
+    pub fn of(data: DataChoice, fit: FitConfig, options: &LabOptions) -> Result<LabConfig> {
         let architecture = match &options.architecture {
             Some(path) => SequentialConfig::read(path)?,
             None => SequentialConfig::lenet5(),
         };
-        let hyper = args.hyper(SAMPLE, FULL, QUICK);
         Ok(LabConfig::new(
+            data,
+            fit.with_lr_decay(LR_DECAY),
+            OptimizerConfig::adam(),
             architecture,
-            hyper.epochs,
-            hyper.batch_size,
-            hyper.lr,
-            args.seed,
-            args.mode().name().into(),
         )
-        .with_initial_weights(options.load_h5.clone())
-        .with_data_dir(args.source().data_dir()))
-    }
-
-    fn source(&self) -> DataSource {
-        DataSource::saved(&self.mode, self.data_dir.as_deref())
+        .with_initial_weights(options.load_h5.clone()))
     }
 }
 
 /// The architecture must read MNIST digits and give ten class scores.
-fn check_fits_mnist(architecture: &SequentialConfig) -> Result<()> {
+fn check_fits_mnist(architecture: &SequentialConfig, batch_size: usize) -> Result<()> {
     let shapes = architecture.validate()?;
+    architecture.check_memory(batch_size)?;
     if architecture.input_shape != [1, 28, 28] {
         bail!(
             "the architecture expects inputs of {:?}, MNIST digits are [1, 28, 28] \
@@ -147,26 +144,29 @@ fn check_fits_mnist(architecture: &SequentialConfig) -> Result<()> {
 }
 
 pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
-    let device = shared::device::select(args.device)?;
     // Check the lab's own inputs before a run folder is made for them: the architecture
-    // must fit MNIST, and Keras weights must fit the architecture.
-    let fresh = LabConfig::from_args(args, options)?;
-    check_fits_mnist(&fresh.architecture)?;
+    // must fit MNIST (and the memory), and Keras weights must fit the architecture.
+    let (data, fit) = LAB.settings(args)?;
+    let fresh = LabConfig::of(data, fit, options)?;
+    check_fits_mnist(&fresh.architecture, fresh.fit.batch_size)?;
     if let (None, Some(path)) = (&args.resume, &options.load_h5) {
-        keras_h5::load(&fresh.architecture.init(&device)?, path)?;
+        keras_h5::load(&fresh.architecture.init(&Device::flex())?, path)?;
     }
-    let (run, config) = shared::run::start(args, "save-load", || fresh, |c| &mut c.epochs)?;
+    let session = LAB.start(args, |_, _| Ok(fresh))?;
+    let config = &session.config;
+    let device = &session.device;
+    let run = &session.run;
 
     // 1. Data.
-    let source = config.source();
+    let source = session.source();
     println!("MNIST: {}", source.describe());
     let mnist = shared::mnist::load(&source, &Downloader::default())?;
-    let (train_all, test) = if config.mode == "quick" {
+    let (train_all, test) = if config.data.is_quick() {
         (mnist.train.take(QUICK_TRAIN), mnist.test.take(QUICK_TEST))
     } else {
         (mnist.train, mnist.test)
     };
-    let (train_set, valid_set) = train_all.split(config.validation_split, config.seed);
+    let (train_set, valid_set) = train_all.split(config.validation_split, config.fit.seed);
     println!(
         "  {} training, {} validation, {} test images",
         thousands(train_set.len()),
@@ -184,10 +184,10 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     run.write_text("architecture.yaml", &architecture.to_yaml())?;
     let from_json = SequentialConfig::read(&json_path)?;
     let from_yaml = SequentialConfig::read(&yaml_path)?;
-    device.seed(config.seed);
-    let model = architecture.init(&device)?;
-    let rebuilt_json = from_json.init(&device)?;
-    let rebuilt_yaml = from_yaml.init(&device)?;
+    device.seed(config.fit.seed);
+    let model = architecture.init(device)?;
+    let rebuilt_json = from_json.init(device)?;
+    let rebuilt_yaml = from_yaml.init(device)?;
     let same = |other: &Sequential| {
         other.config == model.config
             && other.summary() == model.summary()
@@ -215,85 +215,50 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     );
 
     // 3. Optionally, weights a Keras user saved.
-    let train_device = device.clone().autodiff();
     let mut initial_accuracy = None;
-    let mut model = from_yaml.init(&train_device)?;
-    if let (Some(path), None) = (&config.initial_weights, &args.resume) {
+    let mut model = from_yaml.init(&session.train_device())?;
+    if let (Some(path), false) = (&config.initial_weights, session.resumed) {
         println!("── Keras weights: {} ──", path.display());
         let file = keras_h5::read(path)?;
         println!("{:?} layout:", file.layout);
         print!("{}", keras_h5::describe(&file.layers));
         model = keras_h5::load(&model, path)?;
-        let evaluation = train::evaluate(&model.valid(), &test_batcher, 500, &device);
+        let evaluation = train::evaluate(&model.valid(), &test_batcher, 500, device);
         println!(
             "loaded; test accuracy before any training: {:.2}% (loss {:.4})\n",
-            100.0 * evaluation.metric,
-            evaluation.loss
+            100.0 * evaluation.get(Metric::Accuracy),
+            evaluation.loss()
         );
-        initial_accuracy = Some(evaluation.metric);
+        initial_accuracy = Some(evaluation.get(Metric::Accuracy));
     }
 
     // 4. Training, saving the weights after every epoch.
     println!("── 2. Training with a checkpoint after every epoch ──");
     println!(
-        "training on {} for {} epochs, batch {}, Adam lr {} x{} per epoch",
-        shared::device::describe(args.device),
-        config.epochs,
-        config.batch_size,
-        config.lr,
-        config.lr_decay
-    );
-    println!(
         "after each epoch: checkpoint/ (model, optimiser, history: what --resume needs) and \
          {EPOCH_WEIGHTS_DIR}/weights-NN.h5 (Keras layout)"
     );
-    let optimizer = AdamConfig::new().init();
-    let (model, optimizer, history) = match &args.resume {
-        Some(path) => train::resume(path, model, optimizer)?,
-        None => (model, optimizer, History::default()),
-    };
-    let fit_config = FitConfig {
-        epochs: config.epochs,
-        batch_size: config.batch_size,
-        lr: config.lr,
-        lr_decay: config.lr_decay,
-        seed: config.seed,
-        early_stopping: None,
-    };
     let epochs_dir = run.file(EPOCH_WEIGHTS_DIR);
-    std::fs::create_dir_all(&epochs_dir)
-        .with_context(|| format!("creating {}", epochs_dir.display()))?;
-    let mut save_epoch = |model: &Sequential, record: &EpochRecord| -> Result<()> {
-        let path = epochs_dir.join(format!("weights-{:02}.h5", record.epoch));
-        keras_h5::save(&model.valid(), &path)?;
-        Ok(())
-    };
-    let started = Instant::now();
-    let fitted = train::fit_observed(
-        model,
-        optimizer,
+    let mut keras_checkpoint = ModelCheckpoint::every_epoch(move |epoch| {
+        epochs_dir.join(format!("weights-{epoch:02}.h5"))
+    })
+    .with_writer(|model: &Sequential, path| Ok(keras_h5::save(&model.valid(), path)?));
+    let fitted = train::fit(
+        session.training(model, &config.optimizer)?,
         &MnistBatcher::new(train_set),
         &MnistBatcher::new(valid_set),
-        &fit_config,
-        &train_device,
-        Some(&run),
-        history,
-        &mut save_epoch,
+        &config.fit,
+        &mut [&mut keras_checkpoint],
     )?;
-    let train_time = started.elapsed();
-    fitted.history.save(&run.path)?;
+    let mut summary = session.finish(&fitted, &format!("{} on MNIST", config.architecture.name))?;
     let model = fitted.model.valid();
-    let evaluation = train::evaluate(&model, &test_batcher, 500, &device);
-    println!(
-        "test accuracy {:.2}% (loss {:.4})",
-        100.0 * evaluation.metric,
-        evaluation.loss
-    );
+    let evaluation = train::evaluate(&model, &test_batcher, 500, device);
+    println!("test: {}", evaluation.describe());
 
     // 5. The weights in three formats, each loaded back into a model rebuilt from the YAML.
     println!("\n── 3. Saving the weights, and loading them into a model rebuilt from YAML ──");
     let test_images = test_batcher
-        .batch(&(0..test.len().min(1000)).collect::<Vec<_>>(), &device)
+        .batch(&(0..test.len().min(1000)).collect::<Vec<_>>(), device)
         .images;
     let reference = shared::floats(model.predict(test_images.clone()));
     let mut round_trips = Vec::new();
@@ -304,7 +269,7 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
         format.save(&model, &path)?;
         let save_ms = started.elapsed().as_secs_f64() * 1e3;
         // A new model from the YAML file, with fresh random weights, then the file's weights.
-        let blank = SequentialConfig::read(&yaml_path)?.init(&device)?;
+        let blank = SequentialConfig::read(&yaml_path)?.init(device)?;
         let started = Instant::now();
         let loaded = format.load(&blank, &path)?;
         let load_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -348,7 +313,7 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
 
     // 6. What a mismatch looks like: the same file into another architecture.
     if let Some(other) = different_architecture(architecture) {
-        let blank = other.init(&device)?;
+        let blank = other.init(device)?;
         if let Err(error) = keras_h5::load(&blank, &run.file("weights.h5")) {
             println!("\nloading weights.h5 into a model whose first convolution has 3x3 filters:");
             println!("  error: {error}");
@@ -357,26 +322,15 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     }
 
     // 7. Plots and summary.
-    plot::plot_history(
-        &run.file("curves.png"),
-        &fitted.history,
-        &format!("{} on MNIST", architecture.name),
-    )?;
-    plot_predictions(&run.file("predictions.png"), &test, &model, &device)?;
-
-    let mut summary = Summary::new("Lab 3 · Saving and loading models");
-    summary
-        .row("data", source.describe())
-        .row("device", shared::device::describe(args.device))
-        .row(
-            "architecture",
-            format!(
-                "{}, {} layers, {} parameters; rebuilt the same from JSON and YAML",
-                architecture.name,
-                architecture.layers.len(),
-                thousands(model.num_params())
-            ),
-        );
+    plot_predictions(&run.file("predictions.png"), &test, &model, device)?;
+    summary.row(
+        "architecture",
+        format!(
+            "{}, {} layers; rebuilt the same from JSON and YAML",
+            architecture.name,
+            architecture.layers.len(),
+        ),
+    );
     if let (Some(path), Some(accuracy)) = (&config.initial_weights, initial_accuracy) {
         summary.row(
             "Keras weights",
@@ -388,31 +342,10 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
         );
     }
     summary.row(
-        "epochs",
-        format!(
-            "{} (batch {}, Adam lr {}), {:.1} s, a checkpoint after each",
-            fitted.history.epochs.len(),
-            config.batch_size,
-            config.lr,
-            train_time.as_secs_f64(),
-        ),
-    );
-    if let Some(last) = fitted.history.last() {
-        summary.row(
-            "final valid",
-            format!(
-                "loss {:.4}, accuracy {:.2}%",
-                last.valid_loss,
-                100.0 * last.valid_metric
-            ),
-        );
-    }
-    summary.row(
         "test",
         format!(
-            "loss {:.4}, accuracy {:.2}% ({} images)",
-            evaluation.loss,
-            100.0 * evaluation.metric,
+            "{} ({} images)",
+            evaluation.describe(),
             thousands(test.len())
         ),
     );
@@ -427,26 +360,17 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
             ),
         );
     }
-    summary
-        .row("run folder", run.path.display())
-        .row(
-            "files",
-            "architecture.{json,yaml} weights.h5 model.{bpk,safetensors}",
-        )
-        .row(
-            "checkpoints",
-            "epochs/weights-NN.h5, checkpoint/ (for --resume)",
-        )
-        .row("plots", "curves.png predictions.png");
-    let text = summary.render();
-    println!("\n{text}");
-    run.write_text("summary.txt", &text)?;
+    summary.row(
+        "checkpoints",
+        "epochs/weights-NN.h5, checkpoint/ (for --resume)",
+    );
+    session.close(&mut summary)?;
 
     Ok(Outcome {
-        run,
+        run: run.clone(),
         history: fitted.history,
         model,
-        test_accuracy: evaluation.metric,
+        test_accuracy: evaluation.get(Metric::Accuracy),
         initial_accuracy,
         round_trips,
     })
@@ -495,26 +419,13 @@ fn plot_predictions(
 ) -> Result<()> {
     let count = test.len().min(24);
     let batcher = MnistBatcher::new(test.take(count));
-    let predictions = train::predict(model, &batcher, count, device);
-    let images: Vec<GridImage> = predictions
-        .iter()
-        .map(|p| GridImage {
-            pixels: test.image(p.index).to_vec(),
-            channels: 1,
-            height: test.height,
-            width: test.width,
-            caption: format!(
-                "{} → {} ({:.0}%)",
-                p.target,
-                p.predicted,
-                100.0 * p.confidence
-            ),
-            highlight: p.predicted != p.target,
-        })
-        .collect();
-    plot::plot_image_grid(
+    let predictions = train::predict_classes(model, &batcher, count, device)?;
+    let shown: Vec<&ClassPrediction> = predictions.iter().collect();
+    plot::plot_predictions(
         path,
-        &images,
+        test,
+        &shown,
+        |class| class.to_string(),
         8,
         "Test digits, predicted by the model as saved: true → predicted",
     )
