@@ -23,8 +23,8 @@ use crate::DataError;
 use crate::alice::{self, Vocabulary};
 use crate::datasets::DataSource;
 use crate::download::Downloader;
-use crate::lab::{DataChoice, OptimizerConfig};
-use crate::report::{Summary, thousands};
+use crate::lab::{DataChoice, OptimizerConfig, Session};
+use crate::report::{LayerRow, Summary, model_summary, thousands};
 use crate::rng::Rng;
 use crate::train::{self, Batcher, EachEpoch, FitConfig, Fitted, StepOutput, Supervised, Training};
 
@@ -261,35 +261,60 @@ pub enum CellImpl {
     Burn,
 }
 
-/// Everything that defines a run of a character model; saved as `config.json`.
-#[derive(Config, Debug)]
-pub struct CharConfig {
-    pub data: DataChoice,
-    pub fit: FitConfig,
-    pub optimizer: OptimizerConfig,
-    /// Hidden units of the recurrent layer.
-    pub units: usize,
-    pub cell: CellImpl,
-    /// The text generation starts from after each epoch.
-    pub seed_text: String,
-    /// Characters generated after each epoch.
-    #[config(default = 100)]
-    pub generate: usize,
-    /// Characters the model reads to predict the next one.
-    #[config(default = 10)]
-    pub window: usize,
-    /// A window starts every `step` characters.
-    #[config(default = 1)]
-    pub step: usize,
-    /// The last share of the book, kept for validation.
-    #[config(default = 0.1)]
-    pub validation_share: f64,
-    /// Characters of the book used in a `--quick` run (0: all of it).
-    #[config(default = 0)]
-    pub quick_chars: usize,
+crate::lab_config! {
+    /// Everything that defines a run of a character model; saved as `config.json`. The
+    /// validation split (`data.validation_split`) is the last share of the book.
+    pub struct CharConfig {
+        /// Hidden units of the recurrent layer.
+        pub units: usize,
+        pub cell: CellImpl,
+        /// The text generation starts from after each epoch.
+        pub seed_text: String,
+        /// Characters generated after each epoch.
+        #[config(default = 100)]
+        pub generate: usize,
+        /// Characters the model reads to predict the next one.
+        #[config(default = 10)]
+        pub window: usize,
+        /// A window starts every `step` characters.
+        #[config(default = 1)]
+        pub step: usize,
+        /// Characters of the book used in a `--quick` run (0: all of it).
+        #[config(default = 0)]
+        pub quick_chars: usize,
+    }
 }
 
-crate::run_config!(CharConfig);
+/// The flags of both character labs, besides the common ones.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CharArgs {
+    /// Hidden units of the recurrent layer
+    #[arg(long, default_value_t = 128)]
+    pub units: usize,
+
+    /// Which implementation of the recurrence trains: the lab's cell with its hand-written
+    /// backward pass (fastest), the same cell one differentiable step at a time, or burn's own
+    #[arg(long, value_enum, default_value_t = CellImpl::Lab)]
+    pub cell: CellImpl,
+
+    /// The text generation starts from (lower case; characters of the book only)
+    #[arg(long, default_value = "alice look")]
+    pub seed_text: String,
+}
+
+impl CharArgs {
+    /// The lecture's config for these flags; refuses a layer of no units.
+    pub fn config(&self, data: DataChoice, fit: FitConfig) -> Result<CharConfig> {
+        anyhow::ensure!(self.units > 0, "--units must be at least 1");
+        Ok(CharConfig::lecture(
+            data,
+            fit,
+            self.units,
+            self.cell,
+            &self.seed_text,
+        ))
+    }
+}
 
 /// How much of the book a `--quick` run reads.
 pub const QUICK_CHARS: usize = 20_000;
@@ -321,15 +346,11 @@ impl CharConfig {
 
     /// The book, cut into windows.
     pub fn load_data(&self) -> Result<CharData> {
-        let mut data = load(
-            &self.source(),
-            self.window,
-            self.step,
-            self.validation_share,
-        )?;
+        let share = self.data.validation_split;
+        let mut data = load(&self.source(), self.window, self.step, share)?;
         if self.quick_chars > 0 {
             let text: String = data.text.chars().take(self.quick_chars).collect();
-            data = split(text, self.window, self.step, self.validation_share);
+            data = split(text, self.window, self.step, share);
         }
         Ok(data)
     }
@@ -412,6 +433,25 @@ pub fn train_char_model<M: NextChar>(
         &mut [&mut write_text],
     )?;
     Ok((fitted, samples))
+}
+
+/// What both character labs do with their model: show its layers, train it (writing text
+/// after every epoch), save it with its curves, and start the summary with the last texts.
+pub fn train_and_report<M: NextChar>(
+    session: &Session<CharConfig>,
+    data: &CharData,
+    model: M,
+    layers: &[LayerRow],
+    what: &str,
+) -> Result<(Fitted<M>, Vec<EpochSamples>, Summary)> {
+    let config = &session.config;
+    println!("\n{}", model_summary(&format!("{what}: the model"), layers));
+    println!("cell: {:?}", config.cell);
+    let training = session.training(model, &config.optimizer)?;
+    let (fitted, samples) = train_char_model(training, config, data, &session.device)?;
+    let mut summary = session.finish(&fitted, what)?;
+    text_rows(&mut summary, &config.seed_text, &samples);
+    Ok((fitted, samples, summary))
 }
 
 /// One epoch's texts as printed: `  greedy | alice look…`.

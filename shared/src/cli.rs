@@ -68,6 +68,16 @@ pub struct Defaults {
     pub lr: f64,
 }
 
+impl Defaults {
+    pub const fn new(epochs: usize, batch_size: usize, lr: f64) -> Defaults {
+        Defaults {
+            epochs,
+            batch_size,
+            lr,
+        }
+    }
+}
+
 /// The three modes of every lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -12,6 +12,10 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::config::Config;
+
+use crate::cli::Mode;
+
 /// The repository's top folder, as seen when the labs were compiled.
 pub fn repository_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -76,5 +80,31 @@ impl DataSource {
             DataSource::Sample => format!("bundled sample ({})", samples_dir().display()),
             DataSource::Full { data_dir } => format!("full dataset ({})", data_dir.display()),
         }
+    }
+}
+
+/// Which data a run uses: the mode and, for `--full`, the data folder.
+#[derive(Config, Debug, PartialEq)]
+pub struct DataChoice {
+    pub mode: Mode,
+    pub data_dir: Option<PathBuf>,
+    /// Share of the training items held out to watch for overfitting (Keras's
+    /// `validation_split`); the test set is only used once, at the end.
+    #[config(default = 0.1)]
+    pub validation_split: f64,
+}
+
+impl DataChoice {
+    pub fn source(&self) -> DataSource {
+        match (&self.data_dir, self.mode) {
+            (Some(dir), Mode::Full) => DataSource::Full {
+                data_dir: dir.clone(),
+            },
+            _ => DataSource::Sample,
+        }
+    }
+
+    pub fn is_quick(&self) -> bool {
+        self.mode == Mode::Quick
     }
 }

@@ -85,3 +85,44 @@ impl ImageSet {
         counts
     }
 }
+
+/// The three sets of a run: training, validation (held out from the training images) and
+/// test images.
+pub struct Splits {
+    pub train: ImageSet,
+    pub valid: ImageSet,
+    pub test: ImageSet,
+}
+
+impl Splits {
+    /// `quick` keeps only the first `quick_sizes` training and test images (a seconds-long
+    /// run); then the share `validation_split` of the training images, drawn with `seed`, is
+    /// held out for validation. The test images are only for the end of the run.
+    pub fn new(
+        train: ImageSet,
+        test: ImageSet,
+        quick: Option<[usize; 2]>,
+        validation_split: f64,
+        seed: u64,
+    ) -> Splits {
+        let (train, test) = match quick {
+            Some([n_train, n_test]) => (train.take(n_train), test.take(n_test)),
+            None => (train, test),
+        };
+        let (train, valid) = train.split(validation_split, seed);
+        Splits { train, valid, test }
+    }
+
+    /// `5,400 training, 600 validation, 1,000 test images of 28x28 pixels`.
+    pub fn describe(&self) -> String {
+        use crate::report::thousands;
+        format!(
+            "{} training, {} validation, {} test images of {}x{} pixels",
+            thousands(self.train.len()),
+            thousands(self.valid.len()),
+            thousands(self.test.len()),
+            self.test.height,
+            self.test.width
+        )
+    }
+}

@@ -17,7 +17,7 @@
 //! session.close(&summary)?;                                          // summary.txt
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use burn::config::Config;
@@ -27,6 +27,7 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{CommonArgs, Defaults, Mode};
+pub use crate::datasets::DataChoice;
 use crate::datasets::DataSource;
 use crate::device::DeviceChoice;
 use crate::report::{Summary, thousands};
@@ -48,28 +49,6 @@ impl ModeDefaults {
             Mode::Full => self.full,
             Mode::Quick => self.quick,
         }
-    }
-}
-
-/// Which data a run uses: the mode and, for `--full`, the data folder.
-#[derive(Config, Debug, PartialEq)]
-pub struct DataChoice {
-    pub mode: Mode,
-    pub data_dir: Option<PathBuf>,
-}
-
-impl DataChoice {
-    pub fn source(&self) -> DataSource {
-        match (&self.data_dir, self.mode) {
-            (Some(dir), Mode::Full) => DataSource::Full {
-                data_dir: dir.clone(),
-            },
-            _ => DataSource::Sample,
-        }
-    }
-
-    pub fn is_quick(&self) -> bool {
-        self.mode == Mode::Quick
     }
 }
 
@@ -149,18 +128,45 @@ impl OptimizerConfig {
 }
 
 /// A lab's run config: it nests the data choice and the training settings, which the runner
-/// reads. Implement it with [`run_config!`](crate::run_config).
+/// reads. Declare one with [`lab_config!`](crate::lab_config).
 pub trait RunConfig: Config + Clone {
     fn data(&self) -> &DataChoice;
     fn fit(&self) -> &FitConfig;
     fn fit_mut(&mut self) -> &mut FitConfig;
 }
 
-/// `run_config!(LabConfig)` for a config with fields `data: DataChoice` and `fit: FitConfig`.
+/// A lab's run config: the struct as written, after the three fields every lab has,
+/// `data: DataChoice`, `fit: FitConfig` and `optimizer: OptimizerConfig`, as a
+/// `#[derive(Config)]` struct (saved as the run's `config.json`) that is a [`RunConfig`].
+///
+/// ```text
+/// shared::lab_config! {
+///     /// Everything that defines a run of lab 1.
+///     pub struct LabConfig {
+///         pub model: LeNetConfig,
+///     }
+/// }
+/// // LabConfig::new(data, fit, optimizer, model), config.model, config.fit.epochs, …
+/// ```
 #[macro_export]
-macro_rules! run_config {
-    ($config:ty) => {
-        impl $crate::lab::RunConfig for $config {
+macro_rules! lab_config {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($fields:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(::burn::config::Config, Debug)]
+        pub struct $name {
+            /// Which data: the bundled sample, `--full` or `--quick`, and the validation split.
+            pub data: $crate::lab::DataChoice,
+            /// How `fit` trains: epochs, batch size, learning rate and its decay, seed, checkpoints.
+            pub fit: $crate::train::FitConfig,
+            /// The optimiser and its hyper-parameters.
+            pub optimizer: $crate::lab::OptimizerConfig,
+            $($fields)*
+        }
+
+        impl $crate::lab::RunConfig for $name {
             fn data(&self) -> &$crate::lab::DataChoice {
                 &self.data
             }
@@ -185,6 +191,45 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// A lab whose defaults are set with [`Lab::sample`], [`Lab::full`] and [`Lab::quick`]:
+    ///
+    /// ```text
+    /// pub const LAB: Lab = Lab::new("lenet", "Lab 1")
+    ///     .sample(15, 64, 1e-3)   // epochs, batch size, learning rate
+    ///     .full(10, 64, 1e-3)
+    ///     .quick(2, 64, 1e-3);
+    /// ```
+    pub const fn new(name: &'static str, title: &'static str) -> Lab {
+        let unset = Defaults::new(1, 32, 1e-3);
+        Lab {
+            name,
+            title,
+            defaults: ModeDefaults {
+                sample: unset,
+                full: unset,
+                quick: unset,
+            },
+        }
+    }
+
+    /// The defaults on the bundled sample (no flag).
+    pub const fn sample(mut self, epochs: usize, batch_size: usize, lr: f64) -> Lab {
+        self.defaults.sample = Defaults::new(epochs, batch_size, lr);
+        self
+    }
+
+    /// The defaults with `--full`.
+    pub const fn full(mut self, epochs: usize, batch_size: usize, lr: f64) -> Lab {
+        self.defaults.full = Defaults::new(epochs, batch_size, lr);
+        self
+    }
+
+    /// The defaults with `--quick`.
+    pub const fn quick(mut self, epochs: usize, batch_size: usize, lr: f64) -> Lab {
+        self.defaults.quick = Defaults::new(epochs, batch_size, lr);
+        self
+    }
+
     /// The data choice and training settings of a new run: the flags where given, else the
     /// lab's defaults for the mode. Impossible values are refused here, before any work.
     pub fn settings(&self, args: &CommonArgs) -> Result<(DataChoice, FitConfig)> {

@@ -16,10 +16,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::DataError;
-use crate::datasets::{DataSource, samples_dir};
+use crate::datasets::{DataChoice, DataSource, samples_dir};
 use crate::download::{Downloader, RemoteFile};
 use crate::files::{is_gzip, open_maybe_gzipped};
-use crate::images::ImageSet;
+use crate::images::{ImageSet, Splits};
 
 pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
 pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
@@ -30,6 +30,18 @@ pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte.gz";
 /// as in PyTorch's and burn's MNIST examples).
 pub const MEAN: f32 = 0.1307;
 pub const STD: f32 = 0.3081;
+
+/// How many training and test digits a `--quick` run keeps.
+pub const QUICK: [usize; 2] = [1000, 300];
+
+/// The digits of a run: the training digits less the held-out validation share (drawn with
+/// `seed`), and the test digits; only the first few of each in a `--quick` run.
+pub fn load_splits(data: &DataChoice, seed: u64) -> Result<Splits, DataError> {
+    let mnist = load(&data.source(), &Downloader::default())?;
+    let quick = data.is_quick().then_some(QUICK);
+    let split = data.validation_split;
+    Ok(Splits::new(mnist.train, mnist.test, quick, split, seed))
+}
 
 /// No dataset of this course has images larger than this; a header claiming more is lying.
 const MAX_IDX_BYTES: u64 = 1 << 31;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lab_alice_lstm::training::{Comparison, LAB};
-use shared::chars::CellImpl;
+use shared::chars::CharArgs;
 use shared::cli::CommonArgs;
 
 /// Lab 6: an LSTM that writes like Alice, compared with the SimpleRNN of lab 5.
@@ -24,18 +24,8 @@ struct Args {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Hidden units (cell size) of the LSTM
-    #[arg(long, default_value_t = 128)]
-    units: usize,
-
-    /// Which implementation of the recurrence trains: the lab's LSTM with its hand-written
-    /// backward pass (fastest), the same cell one differentiable step at a time, or burn's Lstm
-    #[arg(long, value_enum, default_value_t = CellImpl::Lab)]
-    cell: CellImpl,
-
-    /// The text generation starts from (lower case; characters of the book only)
-    #[arg(long, default_value = "alice look")]
-    seed_text: String,
+    #[command(flatten)]
+    chars: CharArgs,
 
     /// Also train a SimpleRNN with about the LSTM's parameter count, same data and settings
     #[arg(long, conflicts_with = "rnn_run")]
@@ -47,12 +37,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let defaults = shared::chars::defaults_help(&LAB);
-    let args: Args = shared::cli::parse_args(defaults);
-    if args.units == 0 {
-        eprintln!("error: --units must be at least 1");
-        return ExitCode::FAILURE;
-    }
+    let args: Args = shared::cli::parse_args(shared::chars::defaults_help(&LAB));
     let comparison = match (args.compare, args.rnn_run) {
         (true, _) => Comparison::Train,
         (false, Some(folder)) => Comparison::Folder(folder),
@@ -60,9 +45,7 @@ fn main() -> ExitCode {
     };
     shared::cli::exit_code(lab_alice_lstm::training::run(
         &args.common,
-        args.units,
-        args.cell,
-        &args.seed_text,
+        &args.chars,
         comparison,
     ))
 }

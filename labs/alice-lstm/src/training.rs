@@ -9,39 +9,23 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use lab_alice_rnn::model::CharRnn;
-use shared::chars::{self, CellImpl, CharConfig, CharData, EpochSamples};
-use shared::cli::{CommonArgs, Defaults, Mode};
-use shared::lab::{Lab, ModeDefaults, Session};
+use shared::chars::{self, CharArgs, CharConfig, CharData, EpochSamples};
+use shared::cli::{CommonArgs, Mode};
+use shared::lab::{Lab, Session};
 use shared::plot::{self, Panel};
-use shared::report::{Summary, model_summary, thousands};
+use shared::report::{Summary, thousands};
 use shared::run::RunDir;
 use shared::train::{History, Metric};
 
 use crate::model::{CharLstm, char_model_params, matching_rnn_units};
 
-/// Lab 6. An LSTM epoch costs about three SimpleRNN epochs, so the default run is shorter
-/// than lab 5's; the lecture's 25 epochs are `--full` (or `--epochs 25`).
-pub const LAB: Lab = Lab {
-    name: "alice-lstm",
-    title: "Lab 6",
-    defaults: ModeDefaults {
-        sample: Defaults {
-            epochs: 5,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-        full: Defaults {
-            epochs: 25,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-        quick: Defaults {
-            epochs: 1,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-    },
-};
+/// Lab 6, with its defaults (epochs, batch size, learning rate). An LSTM epoch costs about
+/// three SimpleRNN epochs, so the default run is shorter than lab 5's; the lecture's 25
+/// epochs are `--full` (or `--epochs 25`).
+pub const LAB: Lab = Lab::new("alice-lstm", "Lab 6")
+    .sample(5, 128, 1e-3)
+    .full(25, 128, 1e-3)
+    .quick(1, 128, 1e-3);
 
 /// Where the SimpleRNN to compare with comes from.
 #[derive(Debug, Clone)]
@@ -68,18 +52,9 @@ pub struct Outcome {
     pub rnn: Option<Side>,
 }
 
-pub fn run(
-    args: &CommonArgs,
-    units: usize,
-    cell: CellImpl,
-    seed_text: &str,
-    comparison: Comparison,
-) -> Result<Outcome> {
-    let session = LAB.start(args, |data, fit| {
-        Ok(CharConfig::lecture(data, fit, units, cell, seed_text))
-    })?;
+pub fn run(args: &CommonArgs, chars: &CharArgs, comparison: Comparison) -> Result<Outcome> {
+    let session = LAB.start(args, |data, fit| chars.config(data, fit))?;
     let config = &session.config;
-    let device = &session.device;
     // Find a lab 5 run to compare with before spending minutes on training.
     let rnn_folder = match &comparison {
         Comparison::Folder(path) => Some(check_rnn_folder(path)?),
@@ -95,15 +70,9 @@ pub fn run(
         config.cell,
         &session.train_device(),
     );
-    println!(
-        "\n{}",
-        model_summary("LSTM character model", &model.summary())
-    );
-    println!("cell: {:?}", config.cell);
-    let training = session.training(model, &config.optimizer)?;
-    let (fitted, samples) = chars::train_char_model(training, config, &data, device)?;
-    let mut summary = session.finish(&fitted, "LSTM writes like Alice")?;
-    chars::text_rows(&mut summary, &config.seed_text, &samples);
+    let layers = model.summary();
+    let (fitted, samples, mut summary) =
+        chars::train_and_report(&session, &data, model, &layers, "LSTM writes like Alice")?;
     let lstm = Side {
         name: format!("LSTM({})", config.units),
         params: fitted.model.num_params(),

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lab_alice_rnn::training::LAB;
-use shared::chars::CellImpl;
+use shared::chars::CharArgs;
 use shared::cli::CommonArgs;
 
 /// Lab 5: a SimpleRNN that writes like Alice.
@@ -22,31 +22,11 @@ struct Args {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Hidden units of the SimpleRNN
-    #[arg(long, default_value_t = 128)]
-    units: usize,
-
-    /// Which implementation of the recurrence trains: the lab's cell with its hand-written
-    /// backward pass (fastest), the same cell one differentiable step at a time, or burn's Rnn
-    #[arg(long, value_enum, default_value_t = CellImpl::Lab)]
-    cell: CellImpl,
-
-    /// The text generation starts from (lower case; characters of the book only)
-    #[arg(long, default_value = "alice look")]
-    seed_text: String,
+    #[command(flatten)]
+    chars: CharArgs,
 }
 
 fn main() -> ExitCode {
-    let defaults = shared::chars::defaults_help(&LAB);
-    let args: Args = shared::cli::parse_args(defaults);
-    if args.units == 0 {
-        eprintln!("error: --units must be at least 1");
-        return ExitCode::FAILURE;
-    }
-    shared::cli::exit_code(lab_alice_rnn::training::run(
-        &args.common,
-        args.units,
-        args.cell,
-        &args.seed_text,
-    ))
+    let args: Args = shared::cli::parse_args(shared::chars::defaults_help(&LAB));
+    shared::cli::exit_code(lab_alice_rnn::training::run(&args.common, &args.chars))
 }

@@ -5,11 +5,10 @@
 //! (the LSTM) uses them too.
 
 use anyhow::Result;
-use shared::chars::{self, CellImpl, CharConfig, EpochSamples};
-use shared::cli::{CommonArgs, Defaults};
-use shared::lab::{Lab, ModeDefaults};
+use shared::chars::{self, CharArgs, EpochSamples};
+use shared::cli::CommonArgs;
+use shared::lab::Lab;
 use shared::plot::{self, Panel};
-use shared::report::model_summary;
 use shared::run::RunDir;
 use shared::train::History;
 
@@ -17,29 +16,13 @@ use crate::gradients::gradient_flow;
 use crate::hello::learn_hello;
 use crate::model::CharRnn;
 
-/// Lab 5. The bundled text is the whole book, so the default run already trains on all of
-/// it; the lecture trains for 25 epochs of batch 128 with RMSprop at 0.001.
-pub const LAB: Lab = Lab {
-    name: "alice-rnn",
-    title: "Lab 5",
-    defaults: ModeDefaults {
-        sample: Defaults {
-            epochs: 10,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-        full: Defaults {
-            epochs: 25,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-        quick: Defaults {
-            epochs: 1,
-            batch_size: 128,
-            lr: 1e-3,
-        },
-    },
-};
+/// Lab 5, with its defaults (epochs, batch size, learning rate). The bundled text is the
+/// whole book, so the default run already trains on all of it; the lecture trains for 25
+/// epochs of batch 128 with RMSprop at 0.001.
+pub const LAB: Lab = Lab::new("alice-rnn", "Lab 5")
+    .sample(10, 128, 1e-3)
+    .full(25, 128, 1e-3)
+    .quick(1, 128, 1e-3);
 
 /// What lab 5 hands back (for the tests).
 pub struct Outcome {
@@ -50,10 +33,8 @@ pub struct Outcome {
 }
 
 /// Lab 5: the "hello" warm-up, vanishing/exploding gradients, then the SimpleRNN on Alice.
-pub fn run(args: &CommonArgs, units: usize, cell: CellImpl, seed_text: &str) -> Result<Outcome> {
-    let session = LAB.start(args, |data, fit| {
-        Ok(CharConfig::lecture(data, fit, units, cell, seed_text))
-    })?;
+pub fn run(args: &CommonArgs, chars: &CharArgs) -> Result<Outcome> {
+    let session = LAB.start(args, |data, fit| chars.config(data, fit))?;
     let config = &session.config;
     let device = &session.device;
     let run = &session.run;
@@ -103,16 +84,14 @@ pub fn run(args: &CommonArgs, units: usize, cell: CellImpl, seed_text: &str) -> 
         config.cell,
         &session.train_device(),
     );
-    println!(
-        "\n{}",
-        model_summary("SimpleRNN character model", &model.summary())
-    );
-    println!("cell: {:?}", config.cell);
-    let training = session.training(model, &config.optimizer)?;
-    let (fitted, samples) = chars::train_char_model(training, config, &data, device)?;
-
-    let mut summary = session.finish(&fitted, "SimpleRNN writes like Alice")?;
-    chars::text_rows(&mut summary, &config.seed_text, &samples);
+    let layers = model.summary();
+    let (fitted, samples, mut summary) = chars::train_and_report(
+        &session,
+        &data,
+        model,
+        &layers,
+        "SimpleRNN writes like Alice",
+    )?;
     summary.row(
         "hello",
         format!(

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use shared::cifar10::{self, CLASS_NAMES};
-use shared::cli::{CommonArgs, Defaults};
+use shared::cli::CommonArgs;
 use shared::download::Downloader;
-use shared::images::ImageSet;
-use shared::lab::{DataChoice, Lab, ModeDefaults, OptimizerConfig, Session};
+use shared::images::Splits;
+use shared::lab::{DataChoice, Lab, OptimizerConfig, Session};
 use shared::plot::{self, Panel};
 use shared::report::{model_summary, thousands};
 use shared::run::RunDir;
@@ -17,51 +17,28 @@ use shared::train::{self, ClassPrediction, FitConfig, History, Metric};
 use crate::data::CifarBatcher;
 use crate::model::CifarCnnConfig;
 
-/// Everything that defines a run; saved as `config.json`.
-#[derive(Config, Debug)]
-pub struct LabConfig {
-    pub data: DataChoice,
-    pub fit: FitConfig,
-    pub optimizer: OptimizerConfig,
-    pub model: CifarCnnConfig,
-    /// Random flips and 4-pixel shifts of the training images.
-    pub augment: bool,
-    /// Share of the training images held out for validation (reported as "held-out").
-    #[config(default = 0.1)]
-    pub validation_split: f64,
+shared::lab_config! {
+    /// Everything that defines a run; saved as `config.json`.
+    pub struct LabConfig {
+        pub model: CifarCnnConfig,
+        /// Random flips and 4-pixel shifts of the training images.
+        pub augment: bool,
+    }
 }
 
-shared::run_config!(LabConfig);
-
-/// Lab 2. The bundled sample is 500 training and 200 test images: a few minutes on a
-/// laptop; on the full 50,000 the lecture's Keras reference trains 25-50 epochs.
-pub const LAB: Lab = Lab {
-    name: "cifar-cnn",
-    title: "Lab 2",
-    defaults: ModeDefaults {
-        sample: Defaults {
-            epochs: 20,
-            batch_size: 32,
-            lr: 1e-3,
-        },
-        full: Defaults {
-            epochs: 30,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-        quick: Defaults {
-            epochs: 1,
-            batch_size: 32,
-            lr: 1e-3,
-        },
-    },
-};
+/// Lab 2, with its defaults (epochs, batch size, learning rate). The bundled sample is 500
+/// training and 200 test images: a few minutes on a laptop; on the full 50,000 the
+/// lecture's Keras reference trains 25-50 epochs.
+pub const LAB: Lab = Lab::new("cifar-cnn", "Lab 2")
+    .sample(20, 32, 1e-3)
+    .full(30, 64, 1e-3)
+    .quick(1, 32, 1e-3);
 
 /// Per-epoch learning-rate decay: epoch `e` trains with `lr * LR_DECAY^(e-1)`.
 pub const LR_DECAY: f64 = 0.95;
 
-const QUICK_TRAIN: usize = 200;
-const QUICK_TEST: usize = 100;
+/// How many training and test images a `--quick` run keeps.
+const QUICK: [usize; 2] = [200, 100];
 
 impl LabConfig {
     pub fn of(data: DataChoice, fit: FitConfig, strong: bool) -> LabConfig {
@@ -94,40 +71,35 @@ pub struct Outcome {
     pub seconds_per_epoch: f64,
 }
 
-/// The data of a run: training, held-out validation and test images.
-struct Splits {
-    train: ImageSet,
-    valid: ImageSet,
-    test: ImageSet,
+/// The data of a run, and which test images they are.
+struct Data {
+    splits: Splits,
     test_note: String,
 }
 
-fn load(config: &LabConfig) -> Result<Splits> {
+fn load(config: &LabConfig) -> Result<Data> {
     let source = config.data.source();
     println!("CIFAR-10: {}", source.describe());
     let data = cifar10::load(&source, &Downloader::default())?;
     let mut test_note = data
         .test_note
         .unwrap_or_else(|| "the 10,000 official test images".into());
-    let (train_all, test) = if config.data.is_quick() {
-        test_note = format!("the first {QUICK_TEST} of the {}", test_note);
-        (data.train.take(QUICK_TRAIN), data.test.take(QUICK_TEST))
-    } else {
-        (data.train, data.test)
-    };
-    let (train, valid) = train_all.split(config.validation_split, config.fit.seed);
-    println!(
-        "  {} training, {} held-out validation (from the training set), {} test images ({test_note})",
-        thousands(train.len()),
-        thousands(valid.len()),
-        thousands(test.len()),
+    let quick = config.data.is_quick().then_some(QUICK);
+    if let Some([_, n_test]) = quick {
+        test_note = format!("the first {n_test} of the {test_note}");
+    }
+    let splits = Splits::new(
+        data.train,
+        data.test,
+        quick,
+        config.data.validation_split,
+        config.fit.seed,
     );
-    Ok(Splits {
-        train,
-        valid,
-        test,
-        test_note,
-    })
+    println!(
+        "  {} ({test_note}); validation held out from the training set",
+        splits.describe()
+    );
+    Ok(Data { splits, test_note })
 }
 
 /// Lab 2. With `compare`, trains the plain and the stronger variant one after the other (in
@@ -136,15 +108,10 @@ pub fn run(args: &CommonArgs, strong: bool, compare: bool) -> Result<Vec<Outcome
     let session = LAB.start(args, |data, fit| {
         Ok(LabConfig::of(data, fit, strong && !compare))
     })?;
-    let splits = load(&session.config)?;
+    let data = load(&session.config)?;
     if !compare {
         let config = session.config.clone();
-        return Ok(vec![train_variant(
-            &session,
-            &config,
-            &splits,
-            &session.run,
-        )?]);
+        return Ok(vec![train_variant(&session, &config, &data, &session.run)?]);
     }
     let mut outcomes = Vec::new();
     for (name, strong) in [("plain", false), ("strong", true)] {
@@ -161,7 +128,7 @@ pub fn run(args: &CommonArgs, strong: bool, compare: bool) -> Result<Vec<Outcome
         outcomes.push(train_variant(
             &session,
             &config,
-            &splits,
+            &data,
             &RunDir::open(&path)?,
         )?);
     }
@@ -180,9 +147,10 @@ pub fn run(args: &CommonArgs, strong: bool, compare: bool) -> Result<Vec<Outcome
 fn train_variant(
     session: &Session<LabConfig>,
     config: &LabConfig,
-    splits: &Splits,
+    data: &Data,
     run: &RunDir,
 ) -> Result<Outcome> {
+    let splits = &data.splits;
     let model = config.model.init(&session.train_device());
     let title = format!("CIFAR-10 CNN ({})", config.variant());
     println!(
@@ -254,7 +222,7 @@ fn train_variant(
                 "{} on {} ({})",
                 test.describe(),
                 thousands(splits.test.len()),
-                splits.test_note
+                data.test_note
             ),
         );
     session.close_in(run, &mut summary)?;

@@ -3,62 +3,32 @@
 use anyhow::Result;
 use burn::prelude::*;
 use shared::batchers::MnistBatcher;
-use shared::cli::{CommonArgs, Defaults};
-use shared::download::Downloader;
+use shared::cli::CommonArgs;
 use shared::images::ImageSet;
-use shared::lab::{DataChoice, Lab, ModeDefaults, OptimizerConfig};
+use shared::lab::{Lab, OptimizerConfig};
 use shared::plot;
 use shared::report::{model_summary, thousands};
 use shared::run::RunDir;
-use shared::train::{self, Batcher, ClassPrediction, FitConfig, History};
+use shared::train::{self, Batcher, ClassPrediction, History};
 
 use crate::model::{LeNet, LeNetConfig, dense_comparison};
 
-/// Everything that defines a run; saved as `config.json` in the run folder.
-#[derive(Config, Debug)]
-pub struct LabConfig {
-    pub data: DataChoice,
-    pub fit: FitConfig,
-    pub optimizer: OptimizerConfig,
-    pub model: LeNetConfig,
-    /// Share of the training images held out to watch for overfitting (Keras's
-    /// `validation_split`); the test set is only used once, at the end.
-    #[config(default = 0.1)]
-    pub validation_split: f64,
+shared::lab_config! {
+    /// Everything that defines a run; saved as `config.json` in the run folder.
+    pub struct LabConfig {
+        pub model: LeNetConfig,
+    }
 }
 
-shared::run_config!(LabConfig);
-
-/// Lab 1, with its defaults: a minute on the sample, the accuracy target on the full set,
-/// seconds for `--quick`. The learning rate decays x0.8 per epoch (see `LabConfig`).
-pub const LAB: Lab = Lab {
-    name: "lenet",
-    title: "Lab 1",
-    defaults: ModeDefaults {
-        sample: Defaults {
-            epochs: 15,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-        full: Defaults {
-            epochs: 10,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-        quick: Defaults {
-            epochs: 2,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-    },
-};
+/// Lab 1, with its defaults (epochs, batch size, learning rate): a minute on the sample,
+/// the accuracy target on the full set, seconds for `--quick`.
+pub const LAB: Lab = Lab::new("lenet", "Lab 1")
+    .sample(15, 64, 1e-3)
+    .full(10, 64, 1e-3)
+    .quick(2, 64, 1e-3);
 
 /// Per-epoch learning-rate decay: epoch `e` trains with `lr * LR_DECAY^(e-1)`.
 pub const LR_DECAY: f64 = 0.8;
-
-/// `--quick` trains on this many of the bundled training images and tests on as many.
-const QUICK_TRAIN: usize = 1000;
-const QUICK_TEST: usize = 300;
 
 /// What a run produced, for the caller (and the tests).
 pub struct Outcome {
@@ -80,23 +50,10 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     let config = &session.config;
 
     // 1. Data: the official IDX files (sample or full), 10% of train held out for validation.
-    let source = session.source();
-    println!("MNIST: {}", source.describe());
-    let mnist = shared::mnist::load(&source, &Downloader::default())?;
-    let (train_all, test) = if config.data.is_quick() {
-        (mnist.train.take(QUICK_TRAIN), mnist.test.take(QUICK_TEST))
-    } else {
-        (mnist.train, mnist.test)
-    };
-    let (train_set, valid_set) = train_all.split(config.validation_split, config.fit.seed);
-    println!(
-        "  {} training, {} validation, {} test images of {}x{} pixels",
-        thousands(train_set.len()),
-        thousands(valid_set.len()),
-        thousands(test.len()),
-        test.height,
-        test.width
-    );
+    println!("MNIST: {}", session.source().describe());
+    let data = shared::mnist::load_splits(&config.data, config.fit.seed)?;
+    println!("  {}", data.describe());
+    let test = &data.test;
 
     // 2. The model.
     let model = config.model.init(&session.train_device());
@@ -113,8 +70,8 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     // 3. Training.
     let fitted = train::fit(
         session.training(model, &config.optimizer)?,
-        &MnistBatcher::new(train_set),
-        &MnistBatcher::new(valid_set),
+        &MnistBatcher::new(data.train),
+        &MnistBatcher::new(data.valid),
         &config.fit,
         &mut [],
     )?;
@@ -143,7 +100,7 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     let digit = |class: usize| class.to_string();
     plot::plot_predictions(
         &run.file("mistakes.png"),
-        &test,
+        test,
         &mistakes,
         digit,
         8,
@@ -152,13 +109,13 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     let first: Vec<&ClassPrediction> = predictions.iter().take(24).collect();
     plot::plot_predictions(
         &run.file("predictions.png"),
-        &test,
+        test,
         &first,
         digit,
         8,
         "The first test digits: true → predicted",
     )?;
-    plot_filters_and_maps(run, &fitted.model, &test, device)?;
+    plot_filters_and_maps(run, &fitted.model, test, device)?;
 
     let wrong = predictions
         .iter()

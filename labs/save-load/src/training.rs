@@ -8,10 +8,9 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use shared::batchers::MnistBatcher;
-use shared::cli::{CommonArgs, Defaults};
-use shared::download::Downloader;
+use shared::cli::CommonArgs;
 use shared::images::ImageSet;
-use shared::lab::{DataChoice, Lab, ModeDefaults, OptimizerConfig};
+use shared::lab::{DataChoice, Lab, OptimizerConfig};
 use shared::plot;
 use shared::report::{model_summary, thousands};
 use shared::run::RunDir;
@@ -22,51 +21,26 @@ use crate::formats::{self, WeightFormat};
 use crate::keras_h5;
 use crate::model::Sequential;
 
-/// Everything that defines a run; saved as `config.json` in the run folder.
-#[derive(Config, Debug)]
-pub struct LabConfig {
-    pub data: DataChoice,
-    pub fit: FitConfig,
-    pub optimizer: OptimizerConfig,
-    /// The network, as a list of layers (also saved on its own as architecture.json/.yaml).
-    pub architecture: SequentialConfig,
-    /// Keras weights to start from instead of random ones (`--load-h5`).
-    pub initial_weights: Option<PathBuf>,
-    #[config(default = 0.1)]
-    pub validation_split: f64,
+shared::lab_config! {
+    /// Everything that defines a run; saved as `config.json` in the run folder.
+    pub struct LabConfig {
+        /// The network, as a list of layers (also saved on its own as architecture.json/.yaml).
+        pub architecture: SequentialConfig,
+        /// Keras weights to start from instead of random ones (`--load-h5`).
+        pub initial_weights: Option<PathBuf>,
+    }
 }
 
-shared::run_config!(LabConfig);
-
-/// Lab 3. The lesson is saving and loading, so training stays short: well under a minute
-/// on the sample.
-pub const LAB: Lab = Lab {
-    name: "save-load",
-    title: "Lab 3",
-    defaults: ModeDefaults {
-        sample: Defaults {
-            epochs: 10,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-        full: Defaults {
-            epochs: 5,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-        quick: Defaults {
-            epochs: 2,
-            batch_size: 64,
-            lr: 1e-3,
-        },
-    },
-};
+/// Lab 3, with its defaults (epochs, batch size, learning rate). The lesson is saving and
+/// loading, so training stays short: well under a minute on the sample.
+pub const LAB: Lab = Lab::new("save-load", "Lab 3")
+    .sample(10, 64, 1e-3)
+    .full(5, 64, 1e-3)
+    .quick(2, 64, 1e-3);
 
 /// Per-epoch learning-rate decay, as in lab 1.
 pub const LR_DECAY: f64 = 0.8;
 
-const QUICK_TRAIN: usize = 1000;
-const QUICK_TEST: usize = 300;
 /// Where the per-epoch weight files go (Keras: `ModelCheckpoint("weights-{epoch:02d}.h5")`).
 pub const EPOCH_WEIGHTS_DIR: &str = "epochs";
 
@@ -158,21 +132,10 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     let run = &session.run;
 
     // 1. Data.
-    let source = session.source();
-    println!("MNIST: {}", source.describe());
-    let mnist = shared::mnist::load(&source, &Downloader::default())?;
-    let (train_all, test) = if config.data.is_quick() {
-        (mnist.train.take(QUICK_TRAIN), mnist.test.take(QUICK_TEST))
-    } else {
-        (mnist.train, mnist.test)
-    };
-    let (train_set, valid_set) = train_all.split(config.validation_split, config.fit.seed);
-    println!(
-        "  {} training, {} validation, {} test images",
-        thousands(train_set.len()),
-        thousands(valid_set.len()),
-        thousands(test.len())
-    );
+    println!("MNIST: {}", session.source().describe());
+    let data = shared::mnist::load_splits(&config.data, config.fit.seed)?;
+    println!("  {}", data.describe());
+    let test = &data.test;
     let test_batcher = MnistBatcher::new(test.clone());
 
     // 2. The architecture as JSON and YAML, and the model rebuilt from each.
@@ -245,8 +208,8 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     .with_writer(|model: &Sequential, path| Ok(keras_h5::save(&model.valid(), path)?));
     let fitted = train::fit(
         session.training(model, &config.optimizer)?,
-        &MnistBatcher::new(train_set),
-        &MnistBatcher::new(valid_set),
+        &MnistBatcher::new(data.train),
+        &MnistBatcher::new(data.valid),
         &config.fit,
         &mut [&mut keras_checkpoint],
     )?;
@@ -322,7 +285,7 @@ pub fn run(args: &CommonArgs, options: &LabOptions) -> Result<Outcome> {
     }
 
     // 7. Plots and summary.
-    plot_predictions(&run.file("predictions.png"), &test, &model, device)?;
+    plot_predictions(&run.file("predictions.png"), test, &model, device)?;
     summary.row(
         "architecture",
         format!(
