@@ -192,6 +192,37 @@ fn quick_run_writes_a_complete_run_folder_and_resumes() {
 }
 
 #[test]
+fn zero_epochs_evaluates_the_untrained_model() {
+    let out = tempfile::tempdir().unwrap();
+    let stdout = common::succeed(
+        lab()
+            .args(["--quick", "--epochs", "0", "--out"])
+            .arg(out.path()),
+    );
+    let run = common::only_run_folder(out.path(), "lenet");
+    // No epoch, no curves; the model is saved and tested as it was initialised: about one
+    // digit in ten right.
+    assert!(run.join("model.bpk").exists() && !run.join("curves.png").exists());
+    let epochs = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("epochs "))
+        .unwrap();
+    assert!(epochs.contains(" 0 (batch 64"), "{epochs}");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("test "))
+        .unwrap();
+    let accuracy: f64 = line
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|s| s.split('%').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(accuracy < 40.0, "{line}");
+}
+
+#[test]
 fn user_errors_are_messages_not_panics() {
     let out = tempfile::tempdir().unwrap();
     // A backend that was not compiled in.

@@ -13,7 +13,8 @@ use crate::train::Checkpoints;
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct CommonArgs {
-    /// Passes over the training set [default: depends on the lab and on --full/--quick]
+    /// Passes over the training set; 0 trains nothing and evaluates the starting model
+    /// [default: depends on the lab and on --full/--quick]
     #[arg(long)]
     pub epochs: Option<usize>,
 
