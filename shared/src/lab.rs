@@ -428,7 +428,7 @@ impl<C: RunConfig> Session<C> {
         )
     }
 
-    /// The model and its optimiser, ready for [`fit`](crate::train::fit): fresh, or, on a
+    /// The model and its optimiser, ready for [`fit`](fn@crate::train::fit): fresh, or, on a
     /// resumed run, with the weights, optimiser state and history of its checkpoint. Prints
     /// the line that says how it will train.
     pub fn training<M: Module>(

@@ -1,4 +1,4 @@
-//! Callbacks: code that [`fit`](super::fit) calls at fixed points of training, as Keras's
+//! Callbacks: code that [`fit`](fn@super::fit) calls at fixed points of training, as Keras's
 //! callbacks do ("a callback changes what Keras does during training"). A callback can
 //! watch (the progress bar, the history file), save (a checkpoint of the best model), or end
 //! training (early stopping).
@@ -26,7 +26,7 @@ pub enum Control {
     Stop,
 }
 
-/// Called by [`fit`](super::fit) during training. Every method has a default that does
+/// Called by [`fit`](fn@super::fit) during training. Every method has a default that does
 /// nothing, so a callback implements only what it needs.
 pub trait Callback<M> {
     /// Before the first batch of `epoch` (of `epochs`), which has `steps` batches.
@@ -253,7 +253,7 @@ impl<M, F: FnMut(&M, &EpochRecord) -> Result<()>> Callback<M> for EachEpoch<F> {
     }
 }
 
-/// The progress bar during an epoch and the line after it. [`fit`](super::fit) always
+/// The progress bar during an epoch and the line after it. [`fit`](fn@super::fit) always
 /// installs one, as Keras's `fit` does with `verbose=1`.
 #[derive(Default)]
 pub struct ProgressPrinter {
@@ -296,7 +296,7 @@ impl<M> Callback<M> for ProgressPrinter {
 }
 
 /// Writes `history.csv`/`history.json` into the run folder after every epoch, so that an
-/// interrupted run still has its curves. [`fit`](super::fit) installs it when there is a
+/// interrupted run still has its curves. [`fit`](fn@super::fit) installs it when there is a
 /// run folder.
 pub struct HistoryWriter {
     pub dir: PathBuf,

@@ -1,6 +1,6 @@
-//! The training loop every lab shares: [`fit`], [`evaluate`] and [`predict`].
+//! The training loop every lab shares: [`fit`](fn@fit), [`evaluate`] and [`predict`].
 //!
-//! [`fit`] shuffles the training set each epoch (seeded), steps the optimiser batch by
+//! [`fit`](fn@fit) shuffles the training set each epoch (seeded), steps the optimiser batch by
 //! batch, evaluates on the validation set, keeps every metric in a [`History`], writes a
 //! checkpoint that `--resume` continues from, and calls the [callbacks](super::callbacks).
 
@@ -20,7 +20,7 @@ use super::task::{Metric, StepOutput, Targets, Task};
 use crate::rng::Rng;
 use crate::run::RunDir;
 
-/// A model that [`fit`] can train: it knows its batch type and its loss.
+/// A model that [`fit`](fn@fit) can train: it knows its batch type and its loss.
 pub trait Supervised: Module + Clone {
     type Batch;
     fn forward_step(&self, batch: Self::Batch) -> StepOutput;
@@ -52,7 +52,7 @@ pub enum Checkpoints {
 
 impl burn::config::Config for Checkpoints {}
 
-/// How [`fit`] trains: saved in every run's `config.json`.
+/// How [`fit`](fn@fit) trains: saved in every run's `config.json`.
 #[derive(Config, Debug, PartialEq)]
 pub struct FitConfig {
     /// Passes over the training set (counting those before a `--resume`).
@@ -413,7 +413,7 @@ impl<M: Module> Training<M> {
     }
 }
 
-/// What [`fit`] hands back.
+/// What [`fit`](fn@fit) hands back.
 pub struct Fitted<M> {
     /// The trained model: the last epoch's, or the one a callback put back (early
     /// stopping's best epoch).

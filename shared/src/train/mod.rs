@@ -3,10 +3,10 @@
 //! * [`task`]: multi-class, binary and regression outputs, their losses and metrics;
 //! * [`history`]: every metric of every epoch, as Keras's `History` keeps them;
 //! * [`callbacks`]: early stopping, checkpoints, the progress bar, the history file;
-//! * [`fit`](mod@fit): [`fit`], [`evaluate`] and [`predict`].
+//! * [`fit`](mod@fit): [`fit`](fn@fit), [`evaluate`] and [`predict`].
 //!
 //! A lab describes one step of its lesson by implementing [`Supervised`] (forward pass and
-//! loss for a batch) and [`Batcher`] (how a batch is built from item indices); [`fit`] does
+//! loss for a batch) and [`Batcher`] (how a batch is built from item indices); [`fit`](fn@fit) does
 //! the rest, the same way in every lab.
 
 pub mod callbacks;
