@@ -936,6 +936,48 @@ fn plots_are_written_as_png() {
     plot::plot_history(&curves, &fitted.history, "a line").unwrap();
     assert_png(&curves);
 
+    // Solid training and dashed validation lines, a log axis and a marker; a scatter with
+    // its diagonal; a histogram.
+    let losses = |scale: f64| (1..=20).map(|e| (e, scale / e as f64)).collect::<Vec<_>>();
+    let compared = dir.path().join("compared.png");
+    plot::plot_curves(
+        &compared,
+        "two models",
+        &[
+            plot::Panel::new("loss", "loss", vec![("small", plot::BLUE, losses(1.0))])
+                .with_dashed(vec![("small (valid)", plot::BLUE, losses(2.0))])
+                .log_scale()
+                .marker(7, "best epoch 7"),
+        ],
+    )
+    .unwrap();
+    assert_png(&compared);
+    let scatter = dir.path().join("scatter.png");
+    let points: Vec<(f64, f64)> = (0..40).map(|i| (i as f64, i as f64 * 1.1 - 2.0)).collect();
+    plot::plot_scatter(
+        &scatter,
+        "predicted vs true",
+        ("true", "predicted"),
+        &points,
+    )
+    .unwrap();
+    assert_png(&scatter);
+    let histogram = dir.path().join("histogram.png");
+    let errors: Vec<f64> = (0..100)
+        .map(|i| ((i * 37) % 100) as f64 / 10.0 - 5.0)
+        .collect();
+    plot::plot_histogram(&histogram, "errors", "error", &errors, 20).unwrap();
+    assert_png(&histogram);
+    // Nothing finite to plot, or one value only, is still a picture (not a panic or a hang).
+    plot::plot_histogram(&histogram, "none", "error", &[f64::NAN], 5).unwrap();
+    plot::plot_histogram(&histogram, "one", "error", &[2.0, 2.0], 5).unwrap();
+    plot::plot_scatter(&scatter, "none", ("a", "b"), &[]).unwrap();
+    if let Some(keep) = std::env::var_os("KEEP_PLOTS") {
+        for name in ["compared.png", "scatter.png"] {
+            std::fs::copy(dir.path().join(name), Path::new(&keep).join(name)).unwrap();
+        }
+    }
+
     let confusion = dir.path().join("confusion.png");
     let names: Vec<String> = ["cat", "dog", "bird"]
         .iter()

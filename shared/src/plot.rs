@@ -45,29 +45,77 @@ pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
         .collect();
     let panels: Vec<Panel> = names
         .iter()
-        .map(|(train, valid)| Panel {
-            title: train,
-            y_label: train,
-            series: vec![
-                ("train", BLUE, history.series(train)),
-                ("valid", RED, history.series(valid)),
-            ],
+        .map(|(train, valid)| {
+            Panel::new(
+                train,
+                train,
+                vec![
+                    ("train", BLUE, history.series(train)),
+                    ("valid", RED, history.series(valid)),
+                ],
+            )
         })
         .collect();
     plot_curves(path, title, &panels)
 }
 
 /// Colours for [`Series`], so that labs need not depend on plotters themselves.
-pub use plotters::style::{BLACK, BLUE, GREEN, MAGENTA, RED, RGBColor};
+pub use plotters::style::{BLACK, BLUE, CYAN, GREEN, MAGENTA, RED, RGBColor};
+
+/// More colours, one per model when several are compared.
+pub const PALETTE: [RGBColor; 6] = [
+    BLUE,
+    RED,
+    RGBColor(0, 150, 0),
+    RGBColor(230, 130, 0),
+    MAGENTA,
+    RGBColor(0, 150, 170),
+];
 
 /// A named, coloured line of (epoch, value) points.
 pub type Series<'a> = (&'a str, RGBColor, Vec<(usize, f64)>);
 
-/// One chart of [`plot_curves`].
+/// One chart of [`plot_curves`]: solid lines (`series`), dashed lines (`dashed`, e.g. the
+/// validation curves beside solid training ones in the same colours), an optional
+/// logarithmic y axis, and vertical markers at chosen epochs.
 pub struct Panel<'a> {
     pub title: &'a str,
     pub y_label: &'a str,
     pub series: Vec<Series<'a>>,
+    pub dashed: Vec<Series<'a>>,
+    /// A logarithmic y axis: a loss that falls from 0.7 to 0.001 stays readable.
+    pub log_y: bool,
+    /// `(x, label)`: a vertical line at `x` ("best epoch 38").
+    pub markers: Vec<(usize, String)>,
+}
+
+impl<'a> Panel<'a> {
+    /// A panel of solid lines, linear axes and no markers.
+    pub fn new(title: &'a str, y_label: &'a str, series: Vec<Series<'a>>) -> Self {
+        Panel {
+            title,
+            y_label,
+            series,
+            dashed: Vec::new(),
+            log_y: false,
+            markers: Vec::new(),
+        }
+    }
+
+    pub fn with_dashed(mut self, dashed: Vec<Series<'a>>) -> Self {
+        self.dashed = dashed;
+        self
+    }
+
+    pub fn log_scale(mut self) -> Self {
+        self.log_y = true;
+        self
+    }
+
+    pub fn marker(mut self, x: usize, label: impl Into<String>) -> Self {
+        self.markers.push((x, label.into()));
+        self
+    }
 }
 
 /// Line charts side by side, sharing the x axis "epoch".
@@ -91,16 +139,27 @@ pub fn plot_lines(path: &Path, title: &str, x_label: &str, panels: &[Panel]) -> 
     Ok(())
 }
 
+/// `0.0312`, `4.5`, `120`: two significant digits, for the labels of a log axis.
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (1 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}
+
 fn draw_panel(area: &Area, panel: &Panel, x_label: &str) -> Result<()> {
-    let points = panel
-        .series
-        .iter()
-        .flat_map(|(_, _, p)| p.iter())
-        .filter(|(_, v)| v.is_finite());
+    // On a log axis the chart draws log10 of each value, and labels the ticks with the values.
+    let y = |v: f64| if panel.log_y { v.log10() } else { v };
+    let usable = |v: f64| v.is_finite() && (!panel.log_y || v > 0.0);
+    let all = panel.series.iter().chain(&panel.dashed);
     let (mut lo, mut hi, mut last_epoch) = (f64::INFINITY, f64::NEG_INFINITY, 1usize);
-    for &(epoch, value) in points {
-        lo = lo.min(value);
-        hi = hi.max(value);
+    for &(epoch, value) in all
+        .flat_map(|(_, _, p)| p.iter())
+        .filter(|(_, v)| usable(*v))
+    {
+        lo = lo.min(y(value));
+        hi = hi.max(y(value));
         last_epoch = last_epoch.max(epoch);
     }
     if !lo.is_finite() {
@@ -114,10 +173,15 @@ fn draw_panel(area: &Area, panel: &Panel, x_label: &str) -> Result<()> {
         .y_label_area_size(60)
         .build_cartesian_2d(0.5f64..last_epoch as f64 + 0.5, (lo - pad)..(hi + pad))
         .map_err(chart_err)?;
+    let log_y = panel.log_y;
     chart
         .configure_mesh()
         .x_desc(x_label)
-        .y_desc(panel.y_label)
+        .y_desc(if log_y {
+            format!("{} (log scale)", panel.y_label)
+        } else {
+            panel.y_label.to_string()
+        })
         .label_style(font(13))
         .axis_desc_style(font(15))
         .x_labels(last_epoch.clamp(2, 12))
@@ -129,24 +193,67 @@ fn draw_panel(area: &Area, panel: &Panel, x_label: &str) -> Result<()> {
                 String::new()
             }
         })
+        .y_label_formatter(&|v| {
+            if log_y {
+                significant(10f64.powf(*v))
+            } else {
+                format!("{v:.3}")
+            }
+        })
         .draw()
         .map_err(chart_err)?;
-    for (name, color, points) in &panel.series {
-        let points: Vec<(f64, f64)> = points
-            .iter()
-            .filter(|(_, v)| v.is_finite())
-            .map(|&(e, v)| (e as f64, v))
-            .collect();
-        let color = *color;
+    let points = |p: &[(usize, f64)]| -> Vec<(f64, f64)> {
+        p.iter()
+            .filter(|(_, v)| usable(*v))
+            .map(|&(e, v)| (e as f64, y(v)))
+            .collect()
+    };
+    for (name, color, series) in &panel.series {
+        let (color, line) = (*color, points(series));
         chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
             .map_err(chart_err)?
             .label(*name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
+        if line.len() <= 60 {
+            chart
+                .draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(chart_err)?;
+        }
+    }
+    for (name, color, series) in &panel.dashed {
+        let color = *color;
         chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .draw_series(DashedLineSeries::new(
+                points(series),
+                6,
+                4,
+                color.stroke_width(2),
+            ))
+            .map_err(chart_err)?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 8, y)], color.stroke_width(2))
+            });
+    }
+    for (x, label) in &panel.markers {
+        let x = *x as f64;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, lo - pad), (x, hi + pad)],
+                4,
+                4,
+                BLACK.mix(0.6).stroke_width(1),
+            ))
+            .map_err(chart_err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (x, hi + pad * 0.2),
+                font(13),
+            )))
             .map_err(chart_err)?;
     }
     chart
@@ -156,6 +263,123 @@ fn draw_panel(area: &Area, panel: &Panel, x_label: &str) -> Result<()> {
         .border_style(BLACK)
         .draw()
         .map_err(chart_err)?;
+    Ok(())
+}
+
+/// Points with a dashed diagonal `y = x`: predictions against true values (a perfect model
+/// puts every point on the diagonal).
+pub fn plot_scatter(
+    path: &Path,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    points: &[(f64, f64)],
+) -> Result<()> {
+    init_font();
+    let err = draw_err(path);
+    let root = BitMapBackend::new(path, (640, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in &finite {
+        lo = lo.min(x.min(y));
+        hi = hi.max(x.max(y));
+    }
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    let range = (lo - pad)..(hi + pad);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, font(20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(range.clone(), range)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(font(13))
+        .axis_desc_style(font(15))
+        .draw()
+        .map_err(&err)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(lo - pad, lo - pad), (hi + pad, hi + pad)],
+            6,
+            4,
+            BLACK.mix(0.5).stroke_width(1),
+        ))
+        .map_err(&err)?;
+    chart
+        .draw_series(
+            finite
+                .iter()
+                .map(|&p| Circle::new(p, 4, BLUE.mix(0.6).filled())),
+        )
+        .map_err(&err)?;
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
+/// A histogram of `values` in `bins` equal bins (errors of a regression model, say).
+pub fn plot_histogram(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    values: &[f64],
+    bins: usize,
+) -> Result<()> {
+    init_font();
+    let err = draw_err(path);
+    let root = BitMapBackend::new(path, (720, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(&err)?;
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = match (lo.is_finite(), hi > lo) {
+        (true, true) => (lo, hi),
+        (true, false) => (lo - 0.5, lo + 0.5), // all values equal
+        (false, _) => (-0.5, 0.5),             // nothing to count
+    };
+    let bins = bins.max(1);
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for v in &finite {
+        let bin = (((v - lo) / width) as usize).min(bins - 1);
+        counts[bin] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, font(20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo..hi, 0.0..top as f64 * 1.1)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("count")
+        .label_style(font(13))
+        .axis_desc_style(font(15))
+        .draw()
+        .map_err(&err)?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(i, &count)| {
+            let x0 = lo + i as f64 * width;
+            Rectangle::new(
+                [(x0, 0.0), (x0 + width, count as f64)],
+                BLUE.mix(0.6).filled(),
+            )
+        }))
+        .map_err(&err)?;
+    root.present().map_err(&err)?;
     Ok(())
 }
 

@@ -201,22 +201,22 @@ fn compare(
         &run.file("comparison.png"),
         "LSTM vs SimpleRNN on Alice (same data, similar parameter count)",
         &[
-            Panel {
-                title: "validation loss",
-                y_label: "cross-entropy",
-                series: vec![
+            Panel::new(
+                "validation loss",
+                "cross-entropy",
+                vec![
                     (&rnn_label, plot::BLUE, points(rnn, "val_loss")),
                     (&lstm_label, plot::RED, points(lstm, "val_loss")),
                 ],
-            },
-            Panel {
-                title: "validation next-character accuracy",
-                y_label: "accuracy",
-                series: vec![
+            ),
+            Panel::new(
+                "validation next-character accuracy",
+                "accuracy",
+                vec![
                     (&rnn_label, plot::BLUE, points(rnn, "val_accuracy")),
                     (&lstm_label, plot::RED, points(lstm, "val_accuracy")),
                 ],
-            },
+            ),
         ],
     )?;
 

@@ -132,11 +132,11 @@ fn plot_gradient_flow(
         &run.file("gradients.png"),
         &format!("Gradient reaching each step of a tanh SimpleRNN (loss at step {steps})"),
         "time step",
-        &[Panel {
-            title: "falling towards step 1: vanishing; rising: exploding",
-            y_label: "log10 ‖∂L/∂z_t‖",
+        &[Panel::new(
+            "falling towards step 1: vanishing; rising: exploding",
+            "log10 ‖∂L/∂z_t‖",
             series,
-        }],
+        )],
     )?;
     let mut csv = String::from("step");
     for flow in flows {

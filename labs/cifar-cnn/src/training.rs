@@ -298,16 +298,8 @@ pub fn plot_variants(path: &Path, runs: &[(String, &History)]) -> Result<()> {
         path,
         "CIFAR-10 CNN variants (held-out validation)",
         &[
-            Panel {
-                title: "validation accuracy",
-                y_label: "accuracy",
-                series: series("val_accuracy"),
-            },
-            Panel {
-                title: "validation loss",
-                y_label: "cross-entropy",
-                series: series("val_loss"),
-            },
+            Panel::new("validation accuracy", "accuracy", series("val_accuracy")),
+            Panel::new("validation loss", "cross-entropy", series("val_loss")),
         ],
     )
 }
