@@ -254,16 +254,34 @@ impl<M, F: FnMut(&M, &EpochRecord) -> Result<()>> Callback<M> for EachEpoch<F> {
 }
 
 /// The progress bar during an epoch and the line after it. [`fit`](fn@super::fit) always
-/// installs one, as Keras's `fit` does with `verbose=1`.
-#[derive(Default)]
+/// installs one, as Keras's `fit` does with `verbose=1`; with `every` > 1 (a thousand epochs
+/// of a small model) it shows only every `every`-th epoch, and the last.
 pub struct ProgressPrinter {
     bar: Option<ProgressBar>,
     epochs: usize,
+    every: usize,
+}
+
+impl ProgressPrinter {
+    pub fn every(every: usize) -> Self {
+        ProgressPrinter {
+            bar: None,
+            epochs: 0,
+            every: every.max(1),
+        }
+    }
+
+    fn shows(&self, epoch: usize) -> bool {
+        epoch.is_multiple_of(self.every) || epoch == self.epochs || epoch == 1
+    }
 }
 
 impl<M> Callback<M> for ProgressPrinter {
     fn on_epoch_begin(&mut self, epoch: usize, epochs: usize, steps: usize) {
         self.epochs = epochs;
+        if !self.shows(epoch) {
+            return;
+        }
         let bar = ProgressBar::new(steps as u64);
         let style = ProgressStyle::with_template(&format!(
             "epoch {epoch:>2}/{epochs} [{{bar:30.green/white}}] {{pos}}/{{len}} {{msg}} ETA {{eta}}"
@@ -288,24 +306,46 @@ impl<M> Callback<M> for ProgressPrinter {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if let Some(last) = history.last() {
+        if let Some(last) = history.last().filter(|r| self.shows(r.epoch)) {
             println!("{}", epoch_line(last, self.epochs, history));
         }
         Ok(Control::Continue)
     }
 }
 
-/// Writes `history.csv`/`history.json` into the run folder after every epoch, so that an
-/// interrupted run still has its curves. [`fit`](fn@super::fit) installs it when there is a
-/// run folder.
+/// Writes `history.csv`/`history.json` into the run folder as training goes, so that an
+/// interrupted run still has its curves: after an epoch when the last write is a second
+/// old (rewriting the files after each of a thousand 1-ms epochs would take most of the
+/// time), and at the end. [`fit`](fn@super::fit) installs it when there is a run folder.
 pub struct HistoryWriter {
     pub dir: PathBuf,
+    last_write: Option<Instant>,
+}
+
+impl HistoryWriter {
+    pub fn new(dir: PathBuf) -> Self {
+        HistoryWriter {
+            dir,
+            last_write: None,
+        }
+    }
 }
 
 impl<M> Callback<M> for HistoryWriter {
     fn on_epoch_end(&mut self, _model: &M, history: &History) -> Result<Control> {
-        history.save(&self.dir)?;
+        if self
+            .last_write
+            .is_none_or(|t| t.elapsed() > Duration::from_secs(1))
+        {
+            history.save(&self.dir)?;
+            self.last_write = Some(Instant::now());
+        }
         Ok(Control::Continue)
+    }
+
+    fn on_train_end(&mut self, _model: &mut M, history: &History) -> Result<Option<usize>> {
+        history.save(&self.dir)?;
+        Ok(None)
     }
 }
 

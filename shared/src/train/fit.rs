@@ -73,6 +73,10 @@ pub struct FitConfig {
     pub valid_batch_size: usize,
     #[config(default = "Checkpoints::EveryEpoch")]
     pub checkpoints: Checkpoints,
+    /// Print every epoch's line (1), or only every n-th and the last (a thousand epochs of a
+    /// small model).
+    #[config(default = 1)]
+    pub print_every: usize,
 }
 
 impl FitConfig {
@@ -453,10 +457,8 @@ pub fn fit<M: Supervised, B: Batcher<M::Batch>>(
         println!("resuming after epoch {}", history.epochs.len());
     }
     // Keras's fit always adds the progress bar and the History; so does this one.
-    let mut printer = ProgressPrinter::default();
-    let mut writer = run.as_ref().map(|run| HistoryWriter {
-        dir: run.path.clone(),
-    });
+    let mut printer = ProgressPrinter::every(config.print_every);
+    let mut writer = run.as_ref().map(|run| HistoryWriter::new(run.path.clone()));
     let mut all: Vec<&mut dyn Callback<M>> = vec![&mut printer];
     if let Some(writer) = writer.as_mut() {
         all.push(writer);
