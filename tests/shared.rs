@@ -1726,6 +1726,9 @@ mod recurrent {
         let w = rnn.recurrent.val();
         let eye = Tensor::<2>::eye(8, &device);
         assert!(max_diff2(w.clone().matmul(w.transpose()), eye) < 1e-4);
+        // The SimpleRNN's bias is not Keras's zero (see SimpleRnn::new): nonzero, small.
+        let rnn_bias = shared::floats(SimpleRnn::new(8, 4, &device).input.bias.unwrap().val());
+        assert!(rnn_bias.iter().any(|&b| b != 0.0) && rnn_bias.iter().all(|b| b.abs() < 1.0));
         // The forget gate's bias starts at 1, the others at 0.
         let bias = shared::floats(lstm.input.bias.as_ref().unwrap().val());
         assert!(bias[..8].iter().all(|&b| b == 0.0));
