@@ -148,8 +148,21 @@ pub trait RunConfig: Config + Clone {
 /// }
 /// // LabConfig::new(data, fit, optimizer, model), config.model, config.fit.epochs, …
 /// ```
+///
+/// It can also declare the lab itself, its name, title and defaults, in one line before the
+/// struct: `const LAB = Lab::new("lenet", "Lab 1").sample(15, 64, 1e-3)…;`.
 #[macro_export]
 macro_rules! lab_config {
+    (
+        $(#[$lab_meta:meta])*
+        const $lab:ident = $definition:expr;
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($fields:tt)* }
+    ) => {
+        $(#[$lab_meta])*
+        pub const $lab: $crate::lab::Lab = $definition;
+        $crate::lab_config! { $(#[$meta])* pub struct $name { $($fields)* } }
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident { $($fields:tt)* }

@@ -11,6 +11,7 @@
 //! | [`batchers`] | from items to tensors: the batchers more than one lab uses |
 //! | [`chars`] | character models (labs 5 and 6): windows, batches, text generation |
 //! | [`recurrent`] | SimpleRNN and LSTM layers whose recurrence has its own backward pass (BPTT) |
+//! | [`layers`] | dense layers initialised as Keras does, for comparisons with a Keras reference |
 //! | [`cli`] | the flags every lab takes (`--epochs`, `--device`, `--full`, `--quick`, …) |
 //! | [`device`] | turning `--device` into a burn [`Device`](burn::tensor::Device) |
 //! | [`plot`] | PNG plots: curves, confusion matrices, image grids, filters |
@@ -25,6 +26,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod lab;
+pub mod layers;
 pub mod plot;
 pub mod recurrent;
 pub mod report;

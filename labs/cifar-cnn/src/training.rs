@@ -18,6 +18,11 @@ use crate::data::CifarBatcher;
 use crate::model::CifarCnnConfig;
 
 shared::lab_config! {
+    /// Lab 2 and its defaults (epochs, batch, learning rate). The bundled sample is 500
+    /// training and 200 test images: a few minutes on a laptop; on the full 50,000 the
+    /// lecture's Keras reference trains 25-50 epochs.
+    const LAB = Lab::new("cifar-cnn", "Lab 2")
+        .sample(20, 32, 1e-3).full(30, 64, 1e-3).quick(1, 32, 1e-3);
     /// Everything that defines a run; saved as `config.json`.
     pub struct LabConfig {
         pub model: CifarCnnConfig,
@@ -25,14 +30,6 @@ shared::lab_config! {
         pub augment: bool,
     }
 }
-
-/// Lab 2, with its defaults (epochs, batch size, learning rate). The bundled sample is 500
-/// training and 200 test images: a few minutes on a laptop; on the full 50,000 the
-/// lecture's Keras reference trains 25-50 epochs.
-pub const LAB: Lab = Lab::new("cifar-cnn", "Lab 2")
-    .sample(20, 32, 1e-3)
-    .full(30, 64, 1e-3)
-    .quick(1, 32, 1e-3);
 
 /// Per-epoch learning-rate decay: epoch `e` trains with `lr * LR_DECAY^(e-1)`.
 pub const LR_DECAY: f64 = 0.95;

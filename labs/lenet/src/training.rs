@@ -14,18 +14,13 @@ use shared::train::{self, Batcher, ClassPrediction, History};
 use crate::model::{LeNet, LeNetConfig, dense_comparison};
 
 shared::lab_config! {
+    /// Lab 1 and its defaults (epochs, batch, learning rate): a minute on the sample, the
+    /// accuracy target on the full set, seconds for `--quick`.
+    const LAB = Lab::new("lenet", "Lab 1")
+        .sample(15, 64, 1e-3).full(10, 64, 1e-3).quick(2, 64, 1e-3);
     /// Everything that defines a run; saved as `config.json` in the run folder.
-    pub struct LabConfig {
-        pub model: LeNetConfig,
-    }
+    pub struct LabConfig { pub model: LeNetConfig }
 }
-
-/// Lab 1, with its defaults (epochs, batch size, learning rate): a minute on the sample,
-/// the accuracy target on the full set, seconds for `--quick`.
-pub const LAB: Lab = Lab::new("lenet", "Lab 1")
-    .sample(15, 64, 1e-3)
-    .full(10, 64, 1e-3)
-    .quick(2, 64, 1e-3);
 
 /// Per-epoch learning-rate decay: epoch `e` trains with `lr * LR_DECAY^(e-1)`.
 pub const LR_DECAY: f64 = 0.8;

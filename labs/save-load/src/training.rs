@@ -22,6 +22,10 @@ use crate::keras_h5;
 use crate::model::Sequential;
 
 shared::lab_config! {
+    /// Lab 3 and its defaults (epochs, batch, learning rate). The lesson is saving and
+    /// loading, so training stays short: well under a minute on the sample.
+    const LAB = Lab::new("save-load", "Lab 3")
+        .sample(10, 64, 1e-3).full(5, 64, 1e-3).quick(2, 64, 1e-3);
     /// Everything that defines a run; saved as `config.json` in the run folder.
     pub struct LabConfig {
         /// The network, as a list of layers (also saved on its own as architecture.json/.yaml).
@@ -30,13 +34,6 @@ shared::lab_config! {
         pub initial_weights: Option<PathBuf>,
     }
 }
-
-/// Lab 3, with its defaults (epochs, batch size, learning rate). The lesson is saving and
-/// loading, so training stays short: well under a minute on the sample.
-pub const LAB: Lab = Lab::new("save-load", "Lab 3")
-    .sample(10, 64, 1e-3)
-    .full(5, 64, 1e-3)
-    .quick(2, 64, 1e-3);
 
 /// Per-epoch learning-rate decay, as in lab 1.
 pub const LR_DECAY: f64 = 0.8;
