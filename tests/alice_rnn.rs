@@ -125,21 +125,16 @@ fn a_few_steps_lower_the_loss() {
     device.seed(3);
     let data = small_data(4000);
     let batcher = CharBatcher::new(data.train.clone(), data.vocab.len());
-    let mut model = CharRnn::new(data.vocab.len(), 32, CellImpl::Lab, &device);
-    let mut optimizer = burn::optim::AdamConfig::new().init();
+    let model = CharRnn::new(data.vocab.len(), 32, CellImpl::Lab, &device);
     let indices: Vec<usize> = (0..256).collect();
-    let loss_of = |m: &CharRnn| {
-        m.forward_step(batcher.batch(&indices, &device))
-            .loss
-            .into_scalar::<f32>()
-    };
-    let before = loss_of(&model);
-    for _ in 0..30 {
-        let loss = model.forward_step(batcher.batch(&indices, &device)).loss;
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(1e-2, model, grads);
-    }
-    let after = loss_of(&model);
+    let (before, after) = common::loss_before_and_after(
+        model,
+        &batcher,
+        &indices,
+        (30, 256, 1e-2),
+        burn::optim::AdamConfig::new().init(),
+        &device,
+    );
     assert!(after < 0.8 * before, "{before} → {after}");
 }
 

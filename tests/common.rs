@@ -1,7 +1,13 @@
-//! What every lab's test file shares: starting the lab's program, finding its run folder.
+//! What every lab's test file shares: starting the lab's program, finding its run folder,
+//! comparing weights, a few training steps. (Each test file uses only some of it.)
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use shared::train::{Batcher, Supervised};
 
 /// The lab program at `exe`, blind to the user's own data folder.
 pub fn lab(exe: &str) -> Command {
@@ -77,4 +83,30 @@ pub fn assert_resume_keeps_the_weights(exe: &str, run: &Path, epochs_done: usize
         "the checkpoint changed"
     );
     assert_same_weights(&saved, &run.join("model.bpk"));
+}
+
+/// The mean loss of `model` on the items `indices` of `data` (evaluation mode, no
+/// gradients) before and after `passes` passes over them in batches of `batch`, with
+/// `optimizer` at learning rate `lr` on the autodiff `device` the model lives on.
+pub fn loss_before_and_after<M: Supervised, D: Batcher<M::Batch>>(
+    mut model: M,
+    data: &D,
+    indices: &[usize],
+    (passes, batch, lr): (usize, usize, f64),
+    mut optimizer: ModuleOptimizer,
+    device: &Device,
+) -> (f32, f32) {
+    let loss_of = |model: &M| {
+        let batch = data.batch(indices, &device.clone().without_autodiff());
+        model.valid().forward_step(batch).loss.into_scalar::<f32>()
+    };
+    let before = loss_of(&model);
+    for _ in 0..passes {
+        for chunk in indices.chunks(batch) {
+            let output = model.forward_step(data.batch(chunk, device));
+            let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+            model = optimizer.step(lr, model, grads);
+        }
+    }
+    (before, loss_of(&model))
 }

@@ -1,15 +1,12 @@
 //! Lab 10 tests: the L2 penalty and its gradient, dropout in training and evaluation, the
 //! multi-hot input, training, and the binary (`--quick`, `--models`).
 
-// `assert_resume_keeps_the_weights` looks for a checkpoint at the top of the run folder; this
-// lab keeps one per model, in its sub-folder, and checks it with `assert_same_weights`.
-#[allow(dead_code)]
 mod common;
 
 use std::process::Command;
 
 use burn::module::Param;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use lab_imdb_regularization::data::{self, ReviewBatcher, Reviews};
 use lab_imdb_regularization::model::{Classifier, ClassifierConfig, ModelKind};
@@ -177,25 +174,16 @@ fn a_few_training_steps_lower_the_loss() {
     let batcher = ReviewBatcher::new(splits.train, data::NUM_WORDS);
     let device = Device::flex().autodiff();
     device.seed(1);
-    let mut model = ModelKind::L2.config(data::NUM_WORDS).init(&device);
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let model = ModelKind::L2.config(data::NUM_WORDS).init(&device);
     let indices: Vec<usize> = (0..batcher.len()).collect();
-    let loss_of = |model: &Classifier| {
-        model
-            .valid()
-            .forward_step(batcher.batch(&indices, &Device::flex()))
-            .loss
-            .into_scalar::<f32>()
-    };
-    let before = loss_of(&model);
-    for _ in 0..5 {
-        for chunk in indices.chunks(16) {
-            let output = model.forward_step(batcher.batch(chunk, &device));
-            let grads = GradientsParams::from_grads(output.loss.backward(), &model);
-            model = optimizer.step(1e-3, model, grads);
-        }
-    }
-    let after = loss_of(&model);
+    let (before, after) = common::loss_before_and_after(
+        model,
+        &batcher,
+        &indices,
+        (5, 16, 1e-3),
+        AdamConfig::new().with_epsilon(1e-7).init(),
+        &device,
+    );
     eprintln!("loss {before} → {after}");
     assert!(
         (before - 0.69).abs() < 0.1,

@@ -4,12 +4,12 @@ mod common;
 
 use std::process::Command;
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use lab_lenet::data::MnistBatcher;
 use lab_lenet::model::{LeNet, LeNetConfig};
 use shared::datasets::samples_dir;
-use shared::train::{Batcher, Supervised};
+use shared::train::Batcher;
 
 fn sample_batcher(n: usize) -> MnistBatcher {
     let data = shared::mnist::load_dir(&samples_dir().join("mnist")).unwrap();
@@ -73,26 +73,16 @@ fn batches_are_normalised_images_and_labels() {
 fn a_few_training_steps_lower_the_loss() {
     let device = Device::flex().autodiff();
     device.seed(1);
-    let mut model: LeNet = LeNetConfig::new().init(&device);
-    let mut optimizer = AdamConfig::new().init();
-    let batcher = sample_batcher(256);
+    let model: LeNet = LeNetConfig::new().init(&device);
     let indices: Vec<usize> = (0..256).collect();
-    let loss_of = |model: &LeNet| {
-        model
-            .valid()
-            .forward_step(batcher.batch(&indices, &Device::flex()))
-            .loss
-            .into_scalar::<f32>()
-    };
-    let before = loss_of(&model);
-    for _ in 0..6 {
-        for chunk in indices.chunks(32) {
-            let output = model.forward_step(batcher.batch(chunk, &device));
-            let grads = GradientsParams::from_grads(output.loss.backward(), &model);
-            model = optimizer.step(1e-3, model, grads);
-        }
-    }
-    let after = loss_of(&model);
+    let (before, after) = common::loss_before_and_after(
+        model,
+        &sample_batcher(256),
+        &indices,
+        (6, 32, 1e-3),
+        AdamConfig::new().init(),
+        &device,
+    );
     assert!(
         before > 2.0,
         "an untrained 10-class model starts near ln 10: {before}"

@@ -2,9 +2,6 @@
 //! metrics, early stopping on a crafted loss sequence, the checkpoint reloaded in a fresh
 //! process, `--predict`'s errors, `--quick`.
 
-// `assert_resume_keeps_the_weights` expects the checkpoint at the top of the run folder;
-// this lab keeps one per part, and checks its resume below.
-#[allow(dead_code)]
 mod common;
 
 use std::collections::BTreeMap;
