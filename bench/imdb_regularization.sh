@@ -13,6 +13,7 @@ out=${OUT:-runs/bench-imdb-regularization}
 mkdir -p "$out"
 cargo build --release -q -p lab-imdb-regularization
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# rust, before: $(uptime)"
 start=$(date +%s)
 target/release/lab-imdb-regularization --full --data-dir "$data" --out "$out" | tee "$out/rust.log"

@@ -14,6 +14,7 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 mkdir -p "$out"
 cargo build --release -q -p lab-mpg-earlystop
 echo "# $(date -u +%FT%TZ) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# load before: $(uptime)"
 for seed in 1 2 3 4 5; do
   start=$(date +%s.%N)
