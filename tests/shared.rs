@@ -1291,6 +1291,29 @@ fn imdb_full_from_the_course_material() {
     let oov = sequences.iter().flatten().filter(|&&w| w == 2).count();
     eprintln!("IMDB train: {tokens} tokens, {oov} not in Keras's word index");
     assert!((oov as f64) < 0.001 * tokens as f64, "{oov} of {tokens}");
+
+    // With ASCII-only lower case (as imdb.npz was made) every training word is in the index;
+    // Unicode lower case loses 19 that the index holds with their capitals (`Álex`).
+    let missing = |tokenize: fn(&str) -> Vec<String>| {
+        let mut words: Vec<String> = train
+            .iter()
+            .flat_map(|r| tokenize(&r.text))
+            .filter(|w| !index.ranks.contains_key(w))
+            .collect();
+        words.sort();
+        words.dedup();
+        words
+    };
+    assert_eq!(
+        missing(imdb::tokenize_ascii_lowercase),
+        Vec::<String>::new()
+    );
+    let unicode = missing(imdb::tokenize);
+    assert_eq!(unicode.len(), 19, "{unicode:?}");
+    assert!(unicode.contains(&"álex".to_string()));
+    let (npz, _) = imdb::encode(&train, &index, &EncodeOptions::imdb_npz(88_587));
+    let npz_tokens: usize = npz.iter().map(|s| s.len() - 1).sum();
+    assert_eq!(npz_tokens, tokens, "no training word is dropped or lost");
 }
 
 // ---------------------------------------------------------------------------------------

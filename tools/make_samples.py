@@ -67,6 +67,14 @@ def tokenize(text):
     return [w for w in text.split(" ") if w]
 
 
+def tokenize_ascii_lowercase(text):
+    """The same with only A-Z lower-cased, as Keras's imdb.npz was made."""
+    filters = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+    lower = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+    text = text.translate(lower).translate(str.maketrans({c: " " for c in filters}))
+    return [w for w in text.split(" ") if w]
+
+
 def imdb(per_class=150):
     """The reviews with the lowest ids of each split and class, and the part of Keras's word
     index they use."""
@@ -84,10 +92,15 @@ def imdb(per_class=150):
                     os.makedirs(os.path.dirname(out), exist_ok=True)
                     with open(out, "wb") as f:
                         f.write(data)
-                    words.update(tokenize(data.decode("utf-8")))
+                    text = data.decode("utf-8")
+                    words.update(tokenize(text))
+                    words.update(tokenize_ascii_lowercase(text))
     with open(f"{SRC}/imdb/imdb_word_index.json") as f:
         index = json.load(f)
-    subset = {w: r for w, r in index.items() if w in words}
+    # The reviews' words (lower-cased both ways: Keras's text_to_word_sequence and imdb.npz's
+    # ASCII-only rule), and every word of rank < 10,000, so that a vocabulary of
+    # num_words=10000 (labs 8 and 10) is complete on the sample too.
+    subset = {w: r for w, r in index.items() if w in words or r < 10000}
     with open(f"{DST}/imdb/imdb_word_index.json", "w") as f:
         json.dump(subset, f, sort_keys=True, separators=(",", ":"))
 

@@ -26,7 +26,7 @@ use crate::DataError;
 use crate::datasets::{DataSource, samples_dir};
 use crate::download::{Downloader, RemoteFile};
 use crate::rng::Rng;
-pub use crate::text::{Side, multi_hot, pad_sequences, tokenize};
+pub use crate::text::{Side, multi_hot, pad_sequences, tokenize, tokenize_ascii_lowercase};
 
 pub const ARCHIVE: &str = "aclImdb_v1.tar.gz";
 /// The labelled part of the archive, as the course material holds it.
@@ -239,6 +239,21 @@ pub struct EncodeOptions {
     pub start_char: Option<u32>,
     pub oov_char: Option<u32>,
     pub index_from: u32,
+    /// How text becomes words, and what becomes of a word the index does not have.
+    pub rules: Rules,
+}
+
+/// Two ways from review text to word indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rules {
+    /// Keras's `text_to_word_sequence` (Unicode lower case); a word missing from the index
+    /// counts as out of vocabulary (`oov_char`).
+    #[default]
+    TextToWordSequence,
+    /// As Keras's published `imdb.npz` was made: only ASCII `A`-`Z` lower-cased (so every
+    /// training word is in the index), and a word missing from the index is *dropped*, as
+    /// Keras's documentation says of test words never seen in training.
+    ImdbNpz,
 }
 
 impl Default for EncodeOptions {
@@ -250,13 +265,25 @@ impl Default for EncodeOptions {
             start_char: Some(1),
             oov_char: Some(2),
             index_from: 3,
+            rules: Rules::TextToWordSequence,
+        }
+    }
+}
+
+impl EncodeOptions {
+    /// `imdb.load_data(num_words=…)` as Keras's `imdb.npz` gives it ([`Rules::ImdbNpz`]).
+    pub fn imdb_npz(num_words: u32) -> EncodeOptions {
+        EncodeOptions {
+            num_words: Some(num_words),
+            rules: Rules::ImdbNpz,
+            ..EncodeOptions::default()
         }
     }
 }
 
 /// Reviews as word indices, and their labels, like `imdb.load_data`, in its order of
 /// steps: start character and shift, then the `maxlen` filter, then the vocabulary cut.
-/// A word missing from the index counts as out of vocabulary.
+/// A word missing from the index is out of vocabulary or dropped, as `options.rules` says.
 pub fn encode(
     reviews: &[Review],
     index: &WordIndex,
@@ -265,14 +292,19 @@ pub fn encode(
     let mut sequences = Vec::with_capacity(reviews.len());
     let mut labels = Vec::with_capacity(reviews.len());
     for review in reviews {
+        let words = match options.rules {
+            Rules::TextToWordSequence => tokenize(&review.text),
+            Rules::ImdbNpz => tokenize_ascii_lowercase(&review.text),
+        };
         let shifted: Vec<Option<u32>> = options
             .start_char
             .map(Some)
             .into_iter()
             .chain(
-                tokenize(&review.text)
+                words
                     .iter()
-                    .map(|w| index.ranks.get(w).map(|r| r + options.index_from)),
+                    .map(|w| index.ranks.get(w).map(|r| r + options.index_from))
+                    .filter(|w| w.is_some() || options.rules == Rules::TextToWordSequence),
             )
             .collect();
         if options.maxlen.is_some_and(|max| shifted.len() > max) {
