@@ -111,3 +111,12 @@ impl Summary {
         )
     }
 }
+
+/// The process's peak resident memory in MB (`VmHWM` of `/proc/self/status`), where the
+/// system reports it (Linux); `None` elsewhere.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
