@@ -262,6 +262,7 @@ fn predict_on_a_saved_quick_run_gives_the_model_in_memorys_probability() {
         bidirectional: true,
         maxlen: 50,
         baseline: false,
+        test: true,
     };
     let outcome = training::run(&args, options).unwrap();
     let device = Device::flex();
@@ -292,7 +293,7 @@ fn predict_on_a_saved_quick_run_gives_the_model_in_memorys_probability() {
     );
     // The test predictions held the probabilities the saved model gives.
     assert_eq!(
-        outcome.predictions.len(),
+        outcome.test.as_ref().unwrap().predictions.len(),
         std::fs::read_to_string(outcome.run.path.join("test_predictions.csv"))
             .unwrap()
             .lines()
@@ -403,4 +404,23 @@ fn quick_run_writes_its_run_folder_and_bad_predict_inputs_are_clear_errors() {
         lab().args(["--predict", "great film", "--out"]).arg(&other),
         "no runs in",
     );
+
+    // A tuning run never touches the test reviews.
+    let tuning = tempfile::tempdir().unwrap();
+    let stdout = common::succeed(
+        lab()
+            .args(["--quick", "--no-test", "--maxlen", "20", "--out"])
+            .arg(tuning.path()),
+    );
+    assert!(stdout.contains("test reviews not touched"), "{stdout}");
+    let run = common::only_run_folder(tuning.path(), "imdb-lstm");
+    for file in ["confusion.png", "test_predictions.csv", "test_reviews.txt"] {
+        assert!(
+            !run.join(file).exists(),
+            "{file} written by a --no-test run"
+        );
+    }
+    let summary = std::fs::read_to_string(run.join("summary.txt")).unwrap();
+    assert!(summary.contains("not touched (--no-test)"), "{summary}");
+    assert!(summary.contains("test not touched"), "{summary}");
 }

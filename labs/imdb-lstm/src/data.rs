@@ -183,10 +183,12 @@ pub struct Encoded {
 }
 
 impl Vocabulary {
-    /// The `num_words - 3` most frequent words of Keras's word index.
+    /// The `num_words - 3` most frequent words of Keras's word index. A rank the index
+    /// lacks (not so in Keras's) gets a placeholder, `<rank-1234>`, that no text can
+    /// produce: `<` is one of the characters tokenising turns into a space.
     pub fn from_index(index: &WordIndex, num_words: usize) -> Vocabulary {
         let size = num_words.saturating_sub(INDEX_FROM as usize);
-        let mut words = vec![String::new(); size];
+        let mut words: Vec<String> = (1..=size).map(|r| format!("<rank-{r}>")).collect();
         for (word, &rank) in &index.ranks {
             if rank >= 1 && (rank as usize) <= size {
                 words[rank as usize - 1] = word.clone();

@@ -43,6 +43,11 @@ struct Args {
     #[arg(long)]
     no_baseline: bool,
 
+    /// Do not touch the test reviews: for runs that choose settings (epochs, maxlen, units)
+    /// on the validation reviews; run once more without it at the end
+    #[arg(long)]
+    no_test: bool,
+
     /// Score this text with a finished run instead of training (repeatable)
     #[arg(long, value_name = "TEXT")]
     predict: Vec<String>,
@@ -80,6 +85,7 @@ fn run(args: &Args) -> Result<()> {
             bidirectional: args.bidirectional,
             maxlen: args.maxlen,
             baseline: !args.no_baseline,
+            test: !args.no_test,
         };
         return training::run(&args.common, options).map(|_| ());
     }

@@ -46,6 +46,10 @@ shared::lab_config! {
         pub early_stopping: EarlyStoppingConfig,
         /// The bag-of-words baseline, trained after the LSTM (`None`: `--no-baseline`).
         pub baseline: Option<BaselineConfig>,
+        /// Evaluate on the test reviews at the end (`false`: `--no-test`, for runs that
+        /// choose settings on the validation reviews).
+        #[config(default = true)]
+        pub test: bool,
     }
 }
 
@@ -77,15 +81,17 @@ pub struct Options {
     pub bidirectional: bool,
     pub maxlen: usize,
     pub baseline: bool,
+    /// Evaluate on the test reviews at the end.
+    pub test: bool,
 }
 
 /// What a finished run gives back (the tests read it).
 pub struct Outcome {
     pub run: RunDir,
     pub lstm: Fitted<crate::model::SentimentLstm>,
-    pub test_accuracy: f64,
+    /// `None` with `--no-test`.
+    pub test: Option<Tested>,
     pub baseline_test_accuracy: Option<f64>,
-    pub predictions: Vec<ClassPrediction>,
 }
 
 /// Lab 8: trains the LSTM (and the baseline), evaluates both on the test reviews once.
@@ -111,7 +117,8 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
             early_stopping(),
         )
         .with_maxlen(options.maxlen)
-        .with_baseline(baseline))
+        .with_baseline(baseline)
+        .with_test(options.test))
     })?;
     let config = &session.config;
     let run = &session.run;
@@ -127,10 +134,14 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
         quick,
     )?;
     println!(
-        "  {} (validation held out from the training reviews, seed {}; test used once, at the \
-         end)",
+        "  {} (validation held out from the training reviews, seed {}; {})",
         data.describe(),
-        config.fit.seed
+        config.fit.seed,
+        if config.test {
+            "test used once, at the end"
+        } else {
+            "test not touched: --no-test"
+        }
     );
     data.vocabulary.save(&run.file("vocabulary.txt"))?;
     run.write_text(
@@ -144,7 +155,6 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
     // 2. The LSTM, stopped early on the validation loss.
     let train_batcher = SequenceBatcher::new(&data.train, config.maxlen);
     let valid_batcher = SequenceBatcher::new(&data.valid, config.maxlen);
-    let test_batcher = SequenceBatcher::new(&data.test, config.maxlen);
     let model = config.model.init(&session.train_device());
     let title = format!(
         "IMDB sentiment: Embedding({}, {}) → {} → Dense(1)",
@@ -163,28 +173,32 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
         &mut [&mut stopper],
     )?;
 
-    // 3. The test reviews, once.
-    let test = train::evaluate(&fitted.model, &test_batcher, EVAL_BATCH, &session.device);
-    let predictions =
-        train::predict_classes(&fitted.model, &test_batcher, EVAL_BATCH, &session.device)?;
-    let test_accuracy = test.get(Metric::Accuracy);
-    println!(
-        "\ntest ({} reviews, once): {}",
-        thousands(test.items),
-        test.describe()
-    );
+    // 3. The test reviews, once (unless this run only tunes settings).
     let lengths: Vec<Length> = data
         .test
         .sequences
         .iter()
         .map(|s| Length::of(s, config.maxlen))
         .collect();
-    let lstm_by_length = accuracy_by_length(&predictions, &lengths);
-    report_test(run, &data, &predictions, config.maxlen)?;
+    let tested = if config.test {
+        let test_batcher = SequenceBatcher::new(&data.test, config.maxlen);
+        let result = test(&fitted.model, &test_batcher, &lengths, &session.device)?;
+        println!(
+            "\ntest ({} reviews, once): accuracy {:.2}%, loss {:.4}",
+            thousands(result.predictions.len()),
+            100.0 * result.accuracy,
+            result.loss
+        );
+        report_test(run, &data, &result.predictions, config.maxlen)?;
+        Some(result)
+    } else {
+        println!("\ntest reviews not touched (--no-test: this run tunes settings on validation)");
+        None
+    };
 
     // 4. The baseline: the same split, no word order.
     let baseline = match &config.baseline {
-        Some(baseline) => Some(train_baseline(&session, baseline, &data)?),
+        Some(baseline) => Some(train_baseline(&session, baseline, &data, &lengths)?),
         None => None,
     };
 
@@ -209,61 +223,95 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
                 "{} (lowest validation loss; early stopping, patience {})",
                 fitted.model_epoch, config.early_stopping.patience
             ),
-        )
-        .row(
+        );
+    match &tested {
+        Some(t) => summary.row(
             "test (once)",
             format!(
                 "{}: accuracy {:.2}%, loss {:.4} on {} reviews",
                 config.model.describe(),
-                100.0 * test_accuracy,
-                test.loss(),
-                thousands(test.items)
+                100.0 * t.accuracy,
+                t.loss,
+                thousands(t.predictions.len())
             ),
-        );
+        ),
+        None => summary.row("test", "not touched (--no-test)"),
+    };
     if let Some(b) = &baseline {
         summary.row(
             "baseline",
             format!(
-                "bag of words (multi-hot → 16 → 16 → 1): accuracy {:.2}% (best epoch {} of {})",
-                100.0 * b.test_accuracy,
+                "bag of words (multi-hot → 16 → 16 → 1): {} (best epoch {} of {}; validation \
+                 accuracy {:.2}%)",
+                b.test
+                    .as_ref()
+                    .map_or("test not touched".to_string(), |t| format!(
+                        "test accuracy {:.2}%",
+                        100.0 * t.accuracy
+                    )),
                 b.model_epoch,
-                b.epochs
+                b.epochs,
+                100.0 * b.valid_accuracy
             ),
         );
     }
-    for (i, length) in Length::ALL.iter().enumerate() {
-        let (right, total) = lstm_by_length[i];
-        if total == 0 {
-            continue;
+    if let Some(t) = &tested {
+        for (i, length) in Length::ALL.iter().enumerate() {
+            let (right, total) = t.by_length[i];
+            if total == 0 {
+                continue;
+            }
+            let mut text = format!(
+                "{:<30} {:>6} reviews  LSTM {:.1}%",
+                length.describe(config.maxlen),
+                thousands(total),
+                100.0 * right as f64 / total as f64
+            );
+            if let Some(bt) = baseline.as_ref().and_then(|b| b.test.as_ref()) {
+                let (r, n) = bt.by_length[i];
+                text += &format!("  baseline {:.1}%", 100.0 * r as f64 / n.max(1) as f64);
+            }
+            summary.row(if i == 0 { "by length" } else { "" }, text);
         }
-        let mut text = format!(
-            "{:<30} {:>6} reviews  LSTM {:.1}%",
-            length.describe(config.maxlen),
-            thousands(total),
-            100.0 * right as f64 / total as f64
-        );
-        if let Some(b) = &baseline {
-            let (r, t) = b.by_length[i];
-            text += &format!("  baseline {:.1}%", 100.0 * r as f64 / t.max(1) as f64);
-        }
-        summary.row(if i == 0 { "by length" } else { "" }, text);
     }
     if let Some(mb) = shared::report::peak_memory_mb() {
         summary.row("memory", format!("peak {mb:.0} MB resident"));
     }
     summary.row(
         "predict",
-        format!(
-            "cargo run --release -p lab-imdb-lstm -- --predict \"…\" --run {}",
-            run.path.display()
-        ),
+        "cargo run --release -p lab-imdb-lstm -- --predict \"your review\" (the newest run)",
     );
     session.close(&mut summary)?;
     Ok(Outcome {
         run: run.clone(),
         lstm: fitted,
-        test_accuracy,
-        baseline_test_accuracy: baseline.map(|b| b.test_accuracy),
+        test: tested,
+        baseline_test_accuracy: baseline.and_then(|b| b.test).map(|t| t.accuracy),
+    })
+}
+
+/// A model's results on the test reviews.
+pub struct Tested {
+    pub accuracy: f64,
+    pub loss: f64,
+    pub predictions: Vec<ClassPrediction>,
+    /// `(right, total)` per [`Length`] class.
+    pub by_length: [(usize, usize); 3],
+}
+
+/// Evaluates `model` on the test reviews (`lengths`: each review's length class).
+fn test<M: Supervised, B: Batcher<M::Batch>>(
+    model: &M,
+    batcher: &B,
+    lengths: &[Length],
+    device: &Device,
+) -> Result<Tested> {
+    let evaluation = train::evaluate(model, batcher, EVAL_BATCH, device);
+    let predictions = train::predict_classes(model, batcher, EVAL_BATCH, device)?;
+    Ok(Tested {
+        accuracy: evaluation.get(Metric::Accuracy),
+        loss: evaluation.loss(),
+        by_length: accuracy_by_length(&predictions, lengths),
         predictions,
     })
 }
@@ -471,16 +519,17 @@ fn report_test(
 
 /// The baseline's results.
 struct BaselineOutcome {
-    test_accuracy: f64,
+    test: Option<Tested>,
+    valid_accuracy: f64,
     model_epoch: usize,
     epochs: usize,
-    by_length: [(usize, usize); 3],
 }
 
 fn train_baseline(
     session: &Session<LabConfig>,
     baseline: &BaselineConfig,
     data: &ImdbSplits,
+    lengths: &[Length],
 ) -> Result<BaselineOutcome> {
     println!("\n=== Baseline: bag of words (multi-hot, word order ignored) ===");
     let path = session.run.file("baseline");
@@ -492,7 +541,6 @@ fn train_baseline(
     let num_words = baseline.model.num_words;
     let train_batcher = BagBatcher::new(&data.train, num_words);
     let valid_batcher = BagBatcher::new(&data.valid, num_words);
-    let test_batcher = BagBatcher::new(&data.test, num_words);
 
     session.device.seed(baseline.fit.seed);
     let device = session.device.clone().autodiff();
@@ -525,20 +573,20 @@ fn train_baseline(
         &baseline.fit,
         &mut [&mut stopper],
     )?;
-    let test = train::evaluate(&fitted.model, &test_batcher, EVAL_BATCH, &session.device);
-    let predictions =
-        train::predict_classes(&fitted.model, &test_batcher, EVAL_BATCH, &session.device)?;
-    let lengths: Vec<Length> = data
-        .test
-        .sequences
-        .iter()
-        .map(|s| Length::of(s, session.config.maxlen))
-        .collect();
-    println!(
-        "baseline test ({} reviews, once): {}",
-        thousands(test.items),
-        test.describe()
-    );
+    let valid = train::evaluate(&fitted.model, &valid_batcher, EVAL_BATCH, &session.device);
+    let tested = if session.config.test {
+        let test_batcher = BagBatcher::new(&data.test, num_words);
+        let result = test(&fitted.model, &test_batcher, lengths, &session.device)?;
+        println!(
+            "baseline test ({} reviews, once): accuracy {:.2}%, loss {:.4}",
+            thousands(result.predictions.len()),
+            100.0 * result.accuracy,
+            result.loss
+        );
+        Some(result)
+    } else {
+        None
+    };
     fitted
         .model
         .clone()
@@ -551,10 +599,10 @@ fn train_baseline(
         "IMDB bag of words (multi-hot → 16 → 16 → 1)",
     )?;
     Ok(BaselineOutcome {
-        test_accuracy: test.get(Metric::Accuracy),
+        test: tested,
+        valid_accuracy: valid.get(Metric::Accuracy),
         model_epoch: fitted.model_epoch,
         epochs: fitted.history.epochs.len(),
-        by_length: accuracy_by_length(&predictions, &lengths),
     })
 }
 
