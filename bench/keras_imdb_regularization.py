@@ -10,6 +10,10 @@ encodes them (Keras's `text_to_word_sequence`, `imdb_word_index.json`, start 1, 
 index_from 3), from the official aclImdb files, and fed as dense multi-hot rows, as the
 tutorial does. The table has the lab's columns.
 
+Batches: a tf.data pipeline reshuffled each epoch (seeded), not `fit(x, y, shuffle=True)` on
+arrays, which once `keras.utils.set_random_seed` has run repeats one order in every epoch
+(Keras 3.15 / TF 2.21; see docs/imdb-regularization-l2-parity.md).
+
     /tmp/tfvenv/bin/python bench/keras_imdb_regularization.py ../shared/datasets \
         [--models small,medium,...] [--check runs/imdb-regularization/<run>/validation_reviews.txt]
 
@@ -148,6 +152,13 @@ def build(keras, units, l2, dropout):
     return model
 
 
+def train_batches(tf, x, y, seed, batch_size):
+    """The training reviews in a new seeded order each epoch, in batches: `fit` makes a new
+    iterator per epoch, and `reshuffle_each_iteration` draws a new permutation for each."""
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
+        len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+
+
 def stats(name, params, h, test_acc, seconds):
     val = h["val_binary_crossentropy"]
     best = min(range(len(val)), key=lambda i: val[i])
@@ -232,8 +243,9 @@ def main():
         keras.utils.set_random_seed(args.seed)
         model = build(keras, units, l2, dropout)
         t = time.time()
-        h = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                      validation_data=(x_val, y_val), verbose=2).history
+        data = train_batches(tf, x_train, y_train, args.seed, args.batch_size)
+        h = model.fit(data, epochs=args.epochs, validation_data=(x_val, y_val), shuffle=False,
+                      verbose=2).history  # shuffle=False: the pipeline shuffles (no warning)
         seconds = time.time() - t
         test = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
         rows.append(stats(name, model.count_params(), h, test["accuracy"], seconds))
