@@ -5,7 +5,7 @@
 //! minutes of compile time:
 //!
 //! ```text
-//! cargo run --release -p lab-lenet --features wgpu -- --device wgpu
+//! cargo run -p lab-lenet --features wgpu -- --device wgpu
 //! ```
 
 use anyhow::{Result, bail};
@@ -97,7 +97,7 @@ pub fn select(choice: DeviceChoice) -> Result<Device> {
         let available: Vec<&str> = DeviceChoice::compiled().iter().map(|d| d.name()).collect();
         bail!(
             "this binary was built without the {choice} backend (it has: {}).\n\
-             Rebuild with the feature, e.g. `cargo run --release -p <lab> --features {choice} -- --device {choice}`",
+             Rebuild with the feature, e.g. `cargo run -p <lab> --features {choice} -- --device {choice}`",
             available.join(", ")
         );
     }

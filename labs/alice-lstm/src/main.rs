@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-alice-lstm -- --help`
+//! `cargo run -p lab-alice-lstm -- --help`
 
 use std::path::PathBuf;
 use std::process::ExitCode;

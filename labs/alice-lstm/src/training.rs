@@ -89,7 +89,7 @@ pub fn run(args: &CommonArgs, chars: &CharArgs, comparison: Comparison) -> Resul
         }
         (_, None) => {
             println!(
-                "\nno SimpleRNN run to compare with: run lab 5 first (cargo run --release -p \
+                "\nno SimpleRNN run to compare with: run lab 5 first (cargo run -p \
                  lab-alice-rnn), pass --rnn-run <its run folder>, or add --compare to train one here"
             );
             None

@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-alice-rnn -- --help`
+//! `cargo run -p lab-alice-rnn -- --help`
 
 use std::process::ExitCode;
 

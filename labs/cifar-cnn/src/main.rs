@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-cifar-cnn -- --help`
+//! `cargo run -p lab-cifar-cnn -- --help`
 
 use std::process::ExitCode;
 

@@ -13,10 +13,10 @@
 //! parses flags.
 //!
 //! ```text
-//! cargo run --release -p lab-imdb-lstm                       # bundled sample, about a minute
-//! cargo run --release -p lab-imdb-lstm -- --full             # 25,000 + 25,000 reviews
-//! cargo run --release -p lab-imdb-lstm -- --full --bidirectional
-//! cargo run --release -p lab-imdb-lstm -- --predict "A moving, beautifully acted film."
+//! cargo run -p lab-imdb-lstm                       # bundled sample, about a minute
+//! cargo run -p lab-imdb-lstm -- --full             # 25,000 + 25,000 reviews
+//! cargo run -p lab-imdb-lstm -- --full --bidirectional
+//! cargo run -p lab-imdb-lstm -- --predict "A moving, beautifully acted film."
 //! ```
 
 pub mod data;

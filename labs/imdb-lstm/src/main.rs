@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-imdb-lstm -- --help`
+//! `cargo run -p lab-imdb-lstm -- --help`
 
 use std::path::PathBuf;
 use std::process::ExitCode;

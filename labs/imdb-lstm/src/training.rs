@@ -279,7 +279,7 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
     }
     summary.row(
         "predict",
-        "cargo run --release -p lab-imdb-lstm -- --predict \"your review\" (the newest run)",
+        "cargo run -p lab-imdb-lstm -- --predict \"your review\" (the newest run)",
     );
     session.close(&mut summary)?;
     Ok(Outcome {

@@ -12,9 +12,9 @@
 //! sub-folder, then the plots and the table). `main.rs` only parses flags.
 //!
 //! ```text
-//! cargo run --release -p lab-imdb-regularization                  # bundled sample, about 30 s
-//! cargo run --release -p lab-imdb-regularization -- --models medium,l2
-//! cargo run --release -p lab-imdb-regularization -- --full        # 25,000 + 25,000 reviews
+//! cargo run -p lab-imdb-regularization                  # bundled sample, about 30 s
+//! cargo run -p lab-imdb-regularization -- --models medium,l2
+//! cargo run -p lab-imdb-regularization -- --full        # 25,000 + 25,000 reviews
 //! ```
 
 pub mod data;

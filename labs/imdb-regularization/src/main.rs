@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-imdb-regularization -- --help`
+//! `cargo run -p lab-imdb-regularization -- --help`
 
 use std::process::ExitCode;
 

@@ -12,9 +12,9 @@
 //! checkpoint, evaluate, predict new cars). `main.rs` only parses flags.
 //!
 //! ```text
-//! cargo run --release -p lab-mpg-earlystop                       # both parts, seconds
-//! cargo run --release -p lab-mpg-earlystop -- --evaluate         # reload the newest run
-//! cargo run --release -p lab-mpg-earlystop -- --predict \
+//! cargo run -p lab-mpg-earlystop                       # both parts, seconds
+//! cargo run -p lab-mpg-earlystop -- --evaluate         # reload the newest run
+//! cargo run -p lab-mpg-earlystop -- --predict \
 //!   "cylinders=4,displacement=120,horsepower=95,weight=2400,acceleration=15,model_year=76,origin=Japan"
 //! ```
 

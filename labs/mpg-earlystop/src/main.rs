@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-mpg-earlystop -- --help`
+//! `cargo run -p lab-mpg-earlystop -- --help`
 
 use std::path::PathBuf;
 use std::process::ExitCode;

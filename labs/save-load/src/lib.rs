@@ -11,10 +11,10 @@
 //! → [`training`] (the lab itself). `main.rs` only parses flags.
 //!
 //! ```text
-//! cargo run --release -p lab-save-load                  # LeNet-5 on the bundled sample
-//! cargo run --release -p lab-save-load -- --load-h5 labs/save-load/keras/lenet5_keras.h5 --epochs 0
-//! cargo run --release -p lab-save-load -- --architecture my-net.yaml
-//! cargo run --release -p lab-save-load -- --help
+//! cargo run -p lab-save-load                  # LeNet-5 on the bundled sample
+//! cargo run -p lab-save-load -- --load-h5 labs/save-load/keras/lenet5_keras.h5 --epochs 0
+//! cargo run -p lab-save-load -- --architecture my-net.yaml
+//! cargo run -p lab-save-load -- --help
 //! ```
 
 pub mod architecture;

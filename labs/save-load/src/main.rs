@@ -1,4 +1,4 @@
-//! `cargo run --release -p lab-save-load -- --help`
+//! `cargo run -p lab-save-load -- --help`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
