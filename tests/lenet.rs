@@ -213,6 +213,49 @@ fn zero_epochs_evaluates_the_untrained_model() {
 }
 
 #[test]
+fn no_test_chooses_on_validation_and_lr_decay_is_saved() {
+    let out = tempfile::tempdir().unwrap();
+    let stdout = common::succeed(
+        lab()
+            .args([
+                "--quick",
+                "--epochs",
+                "1",
+                "--no-test",
+                "--lr-decay",
+                "1",
+                "--out",
+            ])
+            .arg(out.path()),
+    );
+    let run = common::only_run_folder(out.path(), "lenet");
+    // The test digits are not touched: no test row with an accuracy, no confusion matrix.
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("test "))
+        .unwrap();
+    assert!(line.contains("not evaluated (--no-test)"), "{line}");
+    assert!(!run.join("confusion.png").exists() && !run.join("mistakes.png").exists());
+    assert!(run.join("model.bpk").exists() && run.join("feature_maps.png").exists());
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["test"], false, "{config}");
+    assert_eq!(config["fit"]["lr_decay"], 1.0, "{config}");
+
+    // A decay that would stop or reverse learning is refused before anything trains.
+    let result = lab()
+        .args(["--quick", "--lr-decay", "0", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        !result.status.success() && stderr.contains("decay"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn user_errors_are_messages_not_panics() {
     let out = tempfile::tempdir().unwrap();
     // A backend that was not compiled in.

@@ -8,9 +8,9 @@
 //! layer by layer) → [`training`] (train, evaluate, plot, save). `main.rs` only parses flags.
 //!
 //! ```text
-//! cargo run --release -p lab-lenet              # bundled sample, about a minute on a laptop
-//! cargo run --release -p lab-lenet -- --full    # the official 60,000/10,000 digits
-//! cargo run --release -p lab-lenet -- --help
+//! cargo run -p lab-lenet              # bundled sample, about a minute on a laptop
+//! cargo run -p lab-lenet -- --full    # the official 60,000/10,000 digits
+//! cargo run -p lab-lenet -- --help
 //! ```
 
 pub mod data;

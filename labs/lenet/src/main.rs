@@ -1,9 +1,9 @@
-//! `cargo run --release -p lab-lenet -- --help`
+//! `cargo run -p lab-lenet -- --help`
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_lenet::training::LAB;
+use lab_lenet::training::{self, LAB, LR_DECAY, Options};
 use shared::cli::CommonArgs;
 
 /// Lab 1: LeNet-5 on MNIST.
@@ -19,13 +19,26 @@ use shared::cli::CommonArgs;
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+
+    /// Multiply the learning rate by this after every epoch (1 keeps it constant)
+    #[arg(long, value_name = "FACTOR", default_value_t = LR_DECAY)]
+    lr_decay: f64,
+
+    /// Do not touch the test digits: for runs that choose settings (batch size, learning
+    /// rate, decay, epochs) on the validation digits; run once more without it at the end
+    #[arg(long)]
+    no_test: bool,
 }
 
 fn main() -> ExitCode {
     let defaults = LAB.defaults_help(
-        "Defaults (Adam, learning rate decaying x0.8 per epoch)",
+        "Defaults (Adam, learning rate decaying x0.8 per epoch: --lr-decay)",
         ["", "", ""],
     );
     let args: Args = shared::cli::parse_args(defaults);
-    shared::cli::exit_code(lab_lenet::training::run(&args.common))
+    let options = Options {
+        lr_decay: args.lr_decay,
+        test: !args.no_test,
+    };
+    shared::cli::exit_code(training::run(&args.common, options))
 }

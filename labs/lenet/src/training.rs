@@ -17,30 +17,57 @@ shared::lab_config! {
     /// Lab 1 and its defaults (epochs, batch, learning rate): a minute on the sample, the
     /// accuracy target on the full set, seconds for `--quick`.
     const LAB = Lab::new("lenet", "Lab 1")
-        .sample(15, 64, 1e-3).full(10, 64, 1e-3).quick(2, 64, 1e-3);
+        .sample(15, 64, 1e-3).full(10, 32, 1e-3).quick(2, 64, 1e-3);
     /// Everything that defines a run; saved as `config.json` in the run folder.
-    pub struct LabConfig { pub model: LeNetConfig }
+    pub struct LabConfig {
+        pub model: LeNetConfig,
+        /// Evaluate on the test digits at the end (`false`: `--no-test`, for runs that
+        /// choose settings on the validation digits).
+        #[config(default = true)]
+        pub test: bool,
+    }
 }
 
-/// Per-epoch learning-rate decay: epoch `e` trains with `lr * LR_DECAY^(e-1)`.
+/// Per-epoch learning-rate decay (the default of `--lr-decay`): epoch `e` trains with
+/// `lr * LR_DECAY^(e-1)`. Chosen on the validation digits: `docs/lenet.md`.
 pub const LR_DECAY: f64 = 0.8;
+
+/// The lab's own flags, beside the common ones.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Per-epoch learning-rate decay factor (1: constant).
+    pub lr_decay: f64,
+    /// Evaluate on the test digits at the end.
+    pub test: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            lr_decay: LR_DECAY,
+            test: true,
+        }
+    }
+}
 
 /// What a run produced, for the caller (and the tests).
 pub struct Outcome {
     pub run: RunDir,
     pub history: History,
-    pub test_accuracy: f64,
+    /// `None` with `--no-test`.
+    pub test_accuracy: Option<f64>,
 }
 
-pub fn run(args: &CommonArgs) -> Result<Outcome> {
+pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
     // A new run, or the continuation of an interrupted one with its saved settings.
     let session = LAB.start(args, |data, fit| {
         Ok(LabConfig::new(
             data,
-            fit.with_lr_decay(LR_DECAY),
+            fit.with_lr_decay(options.lr_decay),
             OptimizerConfig::adam(),
             LeNetConfig::new(),
-        ))
+        )
+        .with_test(options.test))
     })?;
     let config = &session.config;
 
@@ -66,13 +93,29 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     let fitted = train::fit(
         session.training(model, &config.optimizer)?,
         &MnistBatcher::new(data.train),
-        &MnistBatcher::new(data.valid),
+        &MnistBatcher::new(data.valid.clone()),
         &config.fit,
         &mut [],
     )?;
 
-    // 4. The test set, once.
     let device = &session.device;
+    if !config.test {
+        // Settings are being chosen on the validation digits: leave the test digits alone.
+        let mut summary = session.finish(&fitted, "LeNet-5 on MNIST")?;
+        plot_filters_and_maps(&session.run, &fitted.model, &data.valid, device)?;
+        summary.row(
+            "test",
+            "not evaluated (--no-test); run again without it once the settings are chosen",
+        );
+        session.close(&mut summary)?;
+        return Ok(Outcome {
+            run: session.run.clone(),
+            history: fitted.history,
+            test_accuracy: None,
+        });
+    }
+
+    // 4. The test set, once.
     let test_batcher = MnistBatcher::new(test.clone());
     let evaluation = train::evaluate(&fitted.model, &test_batcher, 500, device);
     let predictions = train::predict_classes(&fitted.model, &test_batcher, 500, device)?;
@@ -128,15 +171,16 @@ pub fn run(args: &CommonArgs) -> Result<Outcome> {
     Ok(Outcome {
         run: session.run.clone(),
         history: fitted.history,
-        test_accuracy: evaluation.get(train::Metric::Accuracy),
+        test_accuracy: Some(evaluation.get(train::Metric::Accuracy)),
     })
 }
 
-/// C1's six learned 5x5 filters, and what C1 and C3 make of the first test digit.
+/// C1's six learned 5x5 filters, and what C1 and C3 make of the first digit of `digits` (the
+/// test digits; the validation digits with `--no-test`).
 fn plot_filters_and_maps(
     run: &RunDir,
     model: &LeNet,
-    test: &ImageSet,
+    digits: &ImageSet,
     device: &Device,
 ) -> Result<()> {
     let model = model.valid();
@@ -151,10 +195,10 @@ fn plot_filters_and_maps(
         "C1: the six learned 5x5 filters",
     )?;
 
-    let digit = MnistBatcher::new(test.take(1)).batch(&[0], device);
+    let digit = MnistBatcher::new(digits.take(1)).batch(&[0], device);
     let (c1, c3) = model.feature_maps(digit.images.clone());
     let mut values = shared::floats(digit.images);
-    let mut captions = vec![format!("input ({})", test.labels[0])];
+    let mut captions = vec![format!("input ({})", digits.labels[0])];
     values.extend(shared::floats(c1));
     captions.extend((1..=6).map(|k| format!("C1 map {k}")));
     // C3's maps are 10x10: scale them up to 28x28 by nearest neighbour to share the grid.
@@ -173,6 +217,6 @@ fn plot_filters_and_maps(
         [23, 28, 28],
         &captions,
         8,
-        "Feature maps of the first test digit: C1 (28x28) and C3 (10x10, enlarged)",
+        "Feature maps of one digit: C1 (28x28) and C3 (10x10, enlarged)",
     )
 }
