@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Lab 7 beside gensim 4 on the full IMDB corpus (50,000 reviews, ~11.5 million words):
+# skip-gram, negative sampling, the lab's defaults on both sides, 2 threads each; the sides
+# alternated in `rounds` rounds (the lab, gensim LineSentence, gensim corpus_file); the
+# quality of both vector sets and of a count-based baseline (PPMI + SVD) in round 1.
+#
+#   python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install gensim scipy
+#   bash bench/word2vec.sh [data-dir] [rounds]       # ../shared/datasets, 3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-../shared/datasets}
+rounds=${2:-3}
+python=${PYTHON:-/tmp/tfvenv/bin/python}
+out=${OUT:-runs/bench-word2vec}
+corpus="$out/imdb-tokens.txt"
+mkdir -p "$out"
+cargo build --release -q -p lab-word2vec
+echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "# simd: $(grep -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "# threads: 2 on both sides (--threads 2; gensim workers=2)"
+echo "# load before: $(uptime)"
+for k in $(seq 1 "$rounds"); do
+  echo "# round $k: $(uptime)"
+  dump=(); if [ "$k" = 1 ]; then dump=(--dump-corpus "$corpus"); fi
+  target/release/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 \
+    "${dump[@]}" --out "$out" | grep -E '^  (speed|corpus|vocabulary|loss|run folder)'
+  run=$(ls -d "$out"/word2vec/* | tail -1)
+  if [ "$k" = 1 ]; then
+    "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --lab-vectors "$run/vectors.vec"
+  else
+    "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --no-eval
+  fi
+  "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --corpus-file --no-eval
+done
+echo "# load after: $(uptime)"
+echo "# count-based baseline"
+"$python" bench/ppmi_svd.py "$corpus"
+echo "# end $(date -u +%FT%TZ)"
