@@ -29,6 +29,18 @@ fn font(size: u32) -> TextStyle<'static> {
     (FAMILY, size).into_font().into()
 }
 
+/// The course's font (DejaVu Sans, part of the binary) at `size` pixels, registered on first
+/// use: for a lab that draws its own pictures with plotters, so that they look like these.
+pub fn text_style(size: u32) -> TextStyle<'static> {
+    init_font();
+    font(size)
+}
+
+/// For `map_err` on plotters' drawing errors: the message names the file being drawn.
+pub fn drawing_error<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
+    draw_err(path)
+}
+
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {

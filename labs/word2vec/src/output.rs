@@ -8,11 +8,11 @@
 //! | `similarity.png` | the cosine similarity of every two chosen words, as a heat map |
 
 use std::path::Path;
-use std::sync::Once;
 
 use anyhow::{Context, Result, anyhow, bail};
 use plotters::prelude::*;
-use plotters::style::FontStyle;
+
+use shared::plot::{drawing_error as draw_err, text_style as font};
 
 use crate::eval::Embeddings;
 
@@ -124,23 +124,6 @@ pub fn read_projector(vectors: &Path, metadata: &Path) -> Result<Embeddings> {
 // ---------------------------------------------------------------------------------------
 // Pictures
 // ---------------------------------------------------------------------------------------
-
-/// The course's font (shared/assets), so that labels look the same everywhere.
-const FONT: &[u8] = include_bytes!("../../../shared/assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
-
-fn font(size: u32) -> TextStyle<'static> {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The font is part of the binary: this cannot fail at run time.
-        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
-    });
-    (FAMILY, size).into_font().into()
-}
-
-fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
-    move |e| anyhow!("drawing {}: {e:?}", path.display())
-}
 
 /// A scatter of labelled points (`points[i]` is `labels[i]`), with arrows from point `a` to
 /// point `b` for each `(a, b, colour index)` in `arrows`.
