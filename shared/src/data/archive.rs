@@ -145,3 +145,33 @@ fn safe_relative(path: &Path) -> Option<PathBuf> {
     }
     Some(out)
 }
+
+/// Copies one file out of a zip archive (a Python wheel, for instance) to `dest`, through
+/// `<dest>.part` and a rename, so that `dest` either does not exist or is complete. `member`
+/// is the path inside the archive; an existing `dest` is never overwritten.
+pub fn extract_zip_member(archive: &Path, member: &str, dest: &Path) -> Result<(), DataError> {
+    if dest.exists() {
+        return Err(DataError::invalid(
+            dest,
+            "already exists; not extracting over it",
+        ));
+    }
+    let broken = |what: String| DataError::invalid(archive, what);
+    let file = fs::File::open(archive).map_err(|e| DataError::io(archive, e))?;
+    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+        .map_err(|e| broken(format!("not a readable zip archive (truncated?): {e}")))?;
+    let mut entry = zip
+        .by_name(member)
+        .map_err(|e| broken(format!("has no {member} ({e})")))?;
+    if let Some(dir) = dest.parent() {
+        fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    }
+    let part = crate::download::part_path(dest);
+    let copied = fs::File::create(&part)
+        .and_then(|mut out| io::copy(&mut entry, &mut out).and_then(|_| out.sync_all()));
+    if let Err(e) = copied {
+        let _ = fs::remove_file(&part);
+        return Err(broken(format!("extracting {member}: {e}")));
+    }
+    fs::rename(&part, dest).map_err(|e| DataError::io(dest, e))
+}

@@ -1,0 +1,407 @@
+//! Lab 4: the networks' shapes, weights from PyTorch and Keras files reproduced against
+//! fixtures made by PyTorch and Keras, the pretrained EfficientNet-Lite0 on real photos,
+//! freezing, and every bad input ending in a message.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use common::{lab, only_run_folder, succeed};
+use lab_vgg16_transfer::classify::{image_files, top_classes};
+use lab_vgg16_transfer::efficientnet::{EfficientNetConfig, same_padding};
+use lab_vgg16_transfer::network::Network;
+use lab_vgg16_transfer::transfer::{
+    Regime, TransferBatch, TransferNet, balanced_pick, count_params, upscale,
+};
+use lab_vgg16_transfer::vgg::VggConfig;
+use lab_vgg16_transfer::weights::{self, Pretrained};
+use shared::image_io::Preprocessing;
+use shared::imagenet;
+
+const EXE: &str = env!("CARGO_BIN_EXE_lab-vgg16-transfer");
+
+#[allow(dead_code)]
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// The real EfficientNet-Lite0 weights of the course material (tests that use them are
+/// ignored where they are absent).
+fn course_weights() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/models")
+        .join(weights::EFFICIENTNET_FILE)
+}
+
+fn photos() -> PathBuf {
+    shared::datasets::samples_dir().join("imagenet/photos")
+}
+
+fn device() -> Device {
+    shared::device::select(shared::device::DeviceChoice::Auto).unwrap()
+}
+
+fn error_text<T>(result: anyhow::Result<T>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+// ------------------------------------------------------------------------------ the networks
+
+#[test]
+fn vgg16_has_the_slides_138_million_parameters() {
+    let config = VggConfig::vgg16();
+    assert_eq!(config.num_params(), 138_357_544);
+    // The module (built lazily: no weight is allocated) agrees, and so does its summary.
+    let model = config.init(&device());
+    assert_eq!(model.num_params(), 138_357_544);
+    let rows = model.summary();
+    assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 138_357_544);
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names[0], "block1_conv1");
+    assert!(names.contains(&"block5_conv3") && names.ends_with(&["fc1", "fc2", "predictions"]));
+    assert_eq!(rows[rows.len() - 4].output_shape, [25_088]);
+}
+
+#[test]
+fn efficientnet_lite0_has_its_published_shape() {
+    let config = EfficientNetConfig::lite0();
+    assert_eq!(config.blocks.len(), 16);
+    // timm's efficientnet_lite0: 4,652,008 parameters.
+    assert_eq!(config.num_params(), 4_652_008);
+    let model = config.init(&device());
+    // burn also counts batch norm's running statistics.
+    assert_eq!(model.num_params(), 4_652_008 + config.batch_norm_values());
+    let rows = model.summary(224);
+    assert_eq!(rows.iter().map(|r| r.params).sum::<usize>(), 4_652_008);
+    assert_eq!(rows[rows.len() - 3].output_shape, [1280, 7, 7]);
+    let skips = config.blocks.iter().filter(|b| b.has_skip()).count();
+    assert_eq!(skips, 9);
+}
+
+#[test]
+fn same_padding_is_tensorflows() {
+    // The extra pixel of a stride-2 convolution goes after (right, bottom).
+    assert_eq!(same_padding(3, 2), (0, 1));
+    assert_eq!(same_padding(5, 2), (1, 2));
+    assert_eq!(same_padding(3, 1), (1, 1));
+    assert_eq!(same_padding(5, 1), (2, 2));
+    assert_eq!(same_padding(1, 1), (0, 0));
+}
+
+// ----------------------------------------------------------------- the pretrained network
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn efficientnet_lite0_names_the_bundled_photos() {
+    let device = device();
+    let network = Network::load(Pretrained::EfficientnetLite0, &course_weights(), &device).unwrap();
+    let classes = imagenet::read_class_index(&imagenet::bundled_class_index()).unwrap();
+    let top1 = |photo: &str| {
+        let values =
+            shared::image_io::load_imagenet_input(&photos().join(photo), Preprocessing::Torch)
+                .unwrap();
+        let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
+        let p = shared::floats(burn::tensor::activation::softmax(network.forward(x), 1));
+        top_classes(&p, &classes, 5)
+    };
+    let cat = top1("chelsea.jpg");
+    // tabby, tiger cat, Persian, Siamese, Egyptian cat
+    assert!((281..=285).contains(&cat[0].class), "{cat:?}");
+    let coffee = top1("coffee.jpg");
+    assert!(
+        ["espresso", "cup", "coffee_mug"].contains(&coffee[0].name.as_str()),
+        "{coffee:?}"
+    );
+    let rocket = top1("rocket.jpg");
+    assert!(
+        ["missile", "projectile", "space_shuttle"].contains(&rocket[0].name.as_str()),
+        "{rocket:?}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn classify_run_writes_its_pictures_and_predictions() {
+    let out = tempfile::tempdir().unwrap();
+    let stdout = succeed(
+        lab(EXE)
+            .arg("--weights")
+            .arg(course_weights())
+            .arg("--out")
+            .arg(out.path())
+            .arg(photos().join("coffee.jpg")),
+    );
+    assert!(stdout.contains("('n07920052', 'espresso',"), "{stdout}");
+    let run = only_run_folder(out.path(), "vgg16-transfer");
+    for file in ["00-coffee-top5.png", "predictions.json", "summary.txt"] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("predictions.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved[0]["top5"].as_array().unwrap().len(), 5);
+}
+
+// ---------------------------------------------------------------------------- bad inputs
+
+#[test]
+fn a_file_that_is_no_checkpoint_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = device();
+    let config = EfficientNetConfig::lite0();
+    let empty = dir.path().join("empty.pth");
+    std::fs::write(&empty, b"").unwrap();
+    let text = error_text(weights::load_efficientnet(&config, &empty, &device));
+    assert!(text.contains("is empty"), "{text}");
+
+    let html = dir.path().join("page.pth");
+    std::fs::write(&html, b"<html><body>Not found</body></html>").unwrap();
+    let text = error_text(weights::load_efficientnet(&config, &html, &device));
+    assert!(text.contains("is not a PyTorch checkpoint"), "{text}");
+
+    let missing = dir.path().join("nothing-here.pth");
+    let text = error_text(weights::locate(
+        Pretrained::EfficientnetLite0,
+        Some(&missing),
+        dir.path(),
+    ));
+    assert!(text.contains("no such file"), "{text}");
+}
+
+#[test]
+fn keras_weights_of_another_model_are_refused_naming_the_layer() {
+    // Lab 3's LeNet-5 saved by Keras: a real Keras file, but not a VGG.
+    let lenet = Path::new(env!("CARGO_MANIFEST_DIR")).join("../save-load/keras/lenet5_keras.h5");
+    let text = error_text(weights::load_keras_vgg(
+        &VggConfig::vgg16(),
+        &lenet,
+        &device(),
+    ));
+    assert!(text.contains("no weights for layer block1_conv1"), "{text}");
+}
+
+#[test]
+fn bad_images_end_in_a_message_and_a_failure_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights_file = dir.path().join("w.pth");
+    std::fs::write(&weights_file, b"x").unwrap();
+    for (name, bytes, expected) in [
+        ("empty.jpg", &b""[..], "is empty"),
+        ("notes.jpg", &b"these are my notes"[..], "is not an image"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let output = lab(EXE)
+            .arg(&path)
+            .arg("--weights")
+            .arg(&weights_file)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(expected) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+    let empty_folder = dir.path().join("nothing");
+    std::fs::create_dir(&empty_folder).unwrap();
+    let text = error_text(image_files(&[empty_folder]));
+    assert!(text.contains("holds no .jpg"), "{text}");
+}
+
+// ------------------------------------------------------------------------- transfer learning
+
+#[test]
+fn balanced_pick_takes_as_many_of_each_class() {
+    let data = shared::cifar10::load_dir(
+        &shared::datasets::samples_dir().join("cifar-10/cifar-10-batches-bin"),
+    )
+    .unwrap();
+    let (picked, rest) = balanced_pick(&data.train, 7, 1).unwrap();
+    assert_eq!(picked.class_counts(), [7; 10]);
+    assert_eq!(picked.len() + rest.len(), data.train.len());
+    let text = error_text(balanced_pick(&data.train, 1000, 1));
+    assert!(text.contains("fewer than the 1000 per class"), "{text}");
+}
+
+#[test]
+fn upscaled_images_have_the_networks_input_shape() {
+    // A uniform grey image stays uniform when scaled up, and normalises as torchvision does.
+    let grey = vec![128u8; 3 * 32 * 32];
+    let values = upscale(&grey, 32, 64, Preprocessing::Torch);
+    assert_eq!(values.len(), 3 * 64 * 64);
+    let red = (128.0 / 255.0 - 0.485) / 0.229;
+    assert!((values[0] - red).abs() < 1e-6 && (values[64 * 64 - 1] - red).abs() < 1e-6);
+}
+
+/// A small EfficientNet with Lite0's layout (random weights) for the training tests.
+fn tiny_efficientnet(device: &Device) -> EfficientNetConfig {
+    let mut config = EfficientNetConfig::lite0();
+    config.stem = 8;
+    let mut channels = 8;
+    for block in config.blocks.iter_mut() {
+        block.input = channels;
+        block.output = (block.output / 8).max(4);
+        block.expand = block.expand.min(2);
+        channels = block.output;
+    }
+    config.head = 16;
+    config.classes = 10;
+    let _ = device;
+    config
+}
+
+#[test]
+fn frozen_layers_do_not_change_when_the_top_is_trained() {
+    let device = device().autodiff();
+    let config = tiny_efficientnet(&device);
+    let base = Network::EfficientNet(config.init(&device));
+    let net = TransferNet::new(base, 10, Regime::Top, &device);
+    let count = count_params(&net, config.batch_norm_values());
+    let Network::EfficientNet(base) = &net.base else {
+        unreachable!()
+    };
+    let last = base.blocks.len() - 1;
+    // The last block, the 1x1 head convolution with its batch norm, and the new classifier.
+    let b = config.blocks[last];
+    let block = b.input * b.inner()
+        + 2 * b.inner()
+        + b.inner() * b.kernel * b.kernel
+        + 2 * b.inner()
+        + b.inner() * b.output
+        + 2 * b.output;
+    let head = b.output * config.head + 2 * config.head + config.head * 10 + 10;
+    assert_eq!(count.trainable, block + head);
+    assert_eq!(
+        count.trainable + count.frozen,
+        config.num_params() + config.head * 10 + 10
+    );
+
+    // The frozen part's output is the top's input.
+    let images = Tensor::<4>::random([4, 3, 64, 64], burn::tensor::Distribution::Default, &device);
+    let trunk = net.base.valid().trunk(images.clone().without_autodiff());
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4], [4]), &device);
+    let stem_before = shared::floats(base.conv_stem.weight.val());
+    let block0_before = shared::floats(base.blocks[0].depthwise_conv.weight.val());
+    let top_before = shared::floats(base.blocks[last].project_conv.weight.val());
+    let head_before = shared::floats(net.head.weight.val());
+
+    use burn::optim::{AdamConfig, GradientsParams};
+    use shared::train::Supervised;
+    let mut optimizer = AdamConfig::new().init();
+    let batch = TransferBatch {
+        inputs: Tensor::from_data(trunk.into_data(), &device),
+        targets,
+    };
+    let output = net.forward_step(batch);
+    let grads = GradientsParams::from_grads(output.loss.backward(), &net);
+    let net = optimizer.step(1e-2, net, grads);
+    let Network::EfficientNet(after) = &net.base else {
+        unreachable!()
+    };
+    assert_eq!(shared::floats(after.conv_stem.weight.val()), stem_before);
+    assert_eq!(
+        shared::floats(after.blocks[0].depthwise_conv.weight.val()),
+        block0_before
+    );
+    assert_ne!(
+        shared::floats(after.blocks[last].project_conv.weight.val()),
+        top_before
+    );
+    assert_ne!(shared::floats(net.head.weight.val()), head_before);
+}
+
+#[test]
+fn head_regime_trains_only_the_new_head() {
+    let device = device().autodiff();
+    let config = tiny_efficientnet(&device);
+    let net = TransferNet::new(
+        Network::EfficientNet(config.init(&device)),
+        10,
+        Regime::Head,
+        &device,
+    );
+    let count = count_params(&net, config.batch_norm_values());
+    assert_eq!(count.trainable, 16 * 10 + 10);
+    assert_eq!(count.frozen, config.num_params());
+}
+
+#[test]
+fn scratch_baseline_runs_end_to_end_without_any_weights() {
+    let out = tempfile::tempdir().unwrap();
+    let stdout = succeed(
+        lab(EXE)
+            .args(["transfer", "--train", "scratch", "--quick", "--out"])
+            .arg(out.path()),
+    );
+    assert!(
+        stdout.contains("2,168,362 parameters trained, 0 frozen"),
+        "{stdout}"
+    );
+    let run = only_run_folder(out.path(), "vgg16-transfer");
+    for file in [
+        "config.json",
+        "history.json",
+        "model.bpk",
+        "curves.png",
+        "confusion.png",
+        "summary.txt",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn quick_head_run_caches_features_and_writes_its_run_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let stdout = succeed(
+        lab(EXE)
+            .args([
+                "transfer",
+                "--train",
+                "head",
+                "--quick",
+                "--image-size",
+                "64",
+                "--weights",
+            ])
+            .arg(course_weights())
+            .arg("--out")
+            .arg(out.path()),
+    );
+    assert!(
+        stdout.contains("12,810 parameters trained, 4,652,008 frozen"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("frozen part computed once"), "{stdout}");
+    let run = only_run_folder(out.path(), "vgg16-transfer");
+    for file in [
+        "config.json",
+        "history.json",
+        "model.bpk",
+        "curves.png",
+        "confusion.png",
+        "predictions.png",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+}
