@@ -197,9 +197,19 @@ fn bad_images_end_in_a_message_and_a_failure_exit() {
     let dir = tempfile::tempdir().unwrap();
     let weights_file = dir.path().join("w.pth");
     std::fs::write(&weights_file, b"x").unwrap();
+    // A PNG whose header claims 100,000 x 100,000 pixels (30 GB as RGB), and nothing else.
+    let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    huge.extend(100_000u32.to_be_bytes());
+    huge.extend(100_000u32.to_be_bytes());
+    huge.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
     for (name, bytes, expected) in [
         ("empty.jpg", &b""[..], "is empty"),
         ("notes.jpg", &b"these are my notes"[..], "is not an image"),
+        (
+            "huge.png",
+            &huge[..],
+            "100000 x 100000 pixels, over this loader's limit",
+        ),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();

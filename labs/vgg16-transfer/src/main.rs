@@ -69,7 +69,7 @@ struct CompareArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Regime::Head, Regime::Top, Regime::All, Regime::Scratch])]
     regimes: Vec<Regime>,
 
-    /// Labelled training images per class, one run each [default: 4,10,40 on the sample,
+    /// Labelled training images per class, one run each [default: 3,10,30 on the sample,
     /// 10,50,200 with --full]
     #[arg(long, value_delimiter = ',')]
     sizes: Vec<usize>,
@@ -88,7 +88,7 @@ struct NetworkFlags {
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
 
-    /// Labelled training images per class [default: 40 on the sample (all it has), 200 with
+    /// Labelled training images per class [default: 30 on the sample (about all it has), 200 with
     /// --full, 8 with --quick]
     #[arg(long)]
     per_class: Option<usize>,
@@ -96,6 +96,11 @@ struct NetworkFlags {
     /// Side the 32 x 32 CIFAR images are scaled up to (a multiple of 32)
     #[arg(long, default_value_t = 224)]
     image_size: usize,
+
+    /// Do not evaluate on the test images: for choosing settings on the validation images,
+    /// so that the test set is used once, at the end
+    #[arg(long)]
+    no_test: bool,
 }
 
 impl NetworkFlags {
@@ -105,6 +110,7 @@ impl NetworkFlags {
             weights: self.weights.clone(),
             per_class: self.per_class,
             image_size: self.image_size,
+            no_test: self.no_test,
         }
     }
 }
@@ -175,7 +181,7 @@ fn main() -> ExitCode {
             } else if args.common.quick {
                 vec![2, 4]
             } else {
-                vec![4, 10, 40]
+                vec![3, 10, 30]
             };
             transfer::compare(&args.common, &args.regimes, &sizes, &args.network.flags())
                 .map(|_| ())
