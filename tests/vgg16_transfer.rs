@@ -21,11 +21,76 @@ use shared::imagenet;
 
 const EXE: &str = env!("CARGO_BIN_EXE_lab-vgg16-transfer");
 
-#[allow(dead_code)]
+/// A file made by `labs/vgg16-transfer/reference/make_fixtures.py` (PyTorch, Keras and the
+/// official EfficientNet-Lite code).
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("reference")
         .join(name)
+}
+
+fn fixture_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+/// The fixtures' inputs: x[n][c][h][w] = sin(0.37 n + 0.11 c + 0.013 h + 0.029 w), in f64,
+/// rounded to f32, as the script computes them.
+fn sin_images(n: usize, side: usize, device: &Device) -> Tensor<4> {
+    let mut values = Vec::with_capacity(n * 3 * side * side);
+    for i in 0..n {
+        for c in 0..3 {
+            for h in 0..side {
+                for w in 0..side {
+                    let x = 0.37 * i as f64 + 0.11 * c as f64 + 0.013 * h as f64 + 0.029 * w as f64;
+                    values.push(x.sin() as f32);
+                }
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [n, 3, side, side]), device)
+}
+
+/// Every value of `actual` within `tolerance` of the reference's `expected` (a JSON list of
+/// lists, one per image).
+fn assert_close(actual: Tensor<2>, expected: &serde_json::Value, tolerance: f32) {
+    let expected: Vec<f32> = expected
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
+        .collect();
+    let actual = shared::floats(actual);
+    assert_eq!(actual.len(), expected.len());
+    let worst = actual
+        .iter()
+        .zip(&expected)
+        .map(|(a, e)| (a - e).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= tolerance,
+        "largest difference {worst}\n{actual:?}\n{expected:?}"
+    );
+}
+
+fn tiny_vgg_config(reference: &serde_json::Value) -> VggConfig {
+    let list = |key: &str| -> Vec<usize> {
+        reference[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect()
+    };
+    VggConfig::new()
+        .with_convs(list("convs"))
+        .with_widths(list("widths"))
+        .with_hidden(reference["hidden"].as_u64().unwrap() as usize)
+        .with_classes(reference["classes"].as_u64().unwrap() as usize)
 }
 
 /// The real EfficientNet-Lite0 weights of the course material (tests that use them are
@@ -94,7 +159,193 @@ fn same_padding_is_tensorflows() {
     assert_eq!(same_padding(1, 1), (0, 0));
 }
 
+// ------------------------------------------------------------ weights from PyTorch and Keras
+
+#[test]
+fn torchvision_vgg_weights_reproduce_pytorch() {
+    let reference = fixture_json("tiny_vgg.json");
+    let device = device();
+    let model = weights::load_torchvision_vgg(
+        &tiny_vgg_config(&reference),
+        &fixture("tiny_vgg.pth"),
+        &device,
+    )
+    .unwrap();
+    assert_close(
+        model.forward(sin_images(2, 224, &device)),
+        &reference["logits_224"],
+        1e-4,
+    );
+    // A 32 x 32 input leaves a 1 x 1 map, which torchvision's avgpool repeats to 7 x 7.
+    assert_close(
+        model.forward(sin_images(1, 32, &device)),
+        &reference["logits_32"],
+        1e-4,
+    );
+}
+
+#[test]
+fn keras_vgg_weights_reproduce_keras() {
+    let reference = fixture_json("tiny_vgg_keras.json");
+    let device = device();
+    // Kernels transposed to burn's layout, fc1's rows from (h, w, c) to (c, h, w) order.
+    let model = weights::load_keras_vgg(
+        &tiny_vgg_config(&reference),
+        &fixture("tiny_vgg_keras.h5"),
+        &device,
+    )
+    .unwrap();
+    assert_close(
+        model.forward(sin_images(2, 224, &device)),
+        &reference["logits_224"],
+        1e-4,
+    );
+}
+
+#[test]
+fn efficientnet_weights_reproduce_the_official_code() {
+    let reference = fixture_json("tiny_efficientnet.json");
+    let blocks = reference["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| lab_vgg16_transfer::efficientnet::BlockSpec {
+            input: b["input"].as_u64().unwrap() as usize,
+            output: b["output"].as_u64().unwrap() as usize,
+            kernel: b["kernel"].as_u64().unwrap() as usize,
+            stride: b["stride"].as_u64().unwrap() as usize,
+            expand: b["expand"].as_u64().unwrap() as usize,
+        })
+        .collect();
+    let get = |key: &str| reference[key].as_u64().unwrap() as usize;
+    let config = EfficientNetConfig::new(get("stem"), blocks, get("head"), get("classes"));
+    let device = device();
+    let model =
+        weights::load_efficientnet(&config, &fixture("tiny_efficientnet.pth"), &device).unwrap();
+    assert_close(
+        model.forward(sin_images(2, 64, &device)),
+        &reference["logits_64"],
+        1e-4,
+    );
+}
+
+#[test]
+fn weights_of_another_shape_or_model_are_refused_naming_them() {
+    let device = device();
+    // The tiny VGG's file into a real VGG-16: same names, other shapes.
+    let text = error_text(weights::load_torchvision_vgg(
+        &VggConfig::vgg16(),
+        &fixture("tiny_vgg.pth"),
+        &device,
+    ));
+    assert!(
+        text.contains("does not fit this network") && text.contains("features.0.weight"),
+        "{text}"
+    );
+    // A VGG file into EfficientNet: nothing fits.
+    let text = error_text(weights::load_efficientnet(
+        &EfficientNetConfig::lite0(),
+        &fixture("tiny_vgg.pth"),
+        &device,
+    ));
+    assert!(
+        text.contains("247 weight(s) of the network are not in the file")
+            && text
+                .contains("tensor(s) in the file belong to no layer of the network: classifier."),
+        "{text}"
+    );
+    // A truncated download.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("tiny_vgg.pth")).unwrap();
+    let truncated = dir.path().join("truncated.pth");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let text = error_text(weights::load_torchvision_vgg(
+        &tiny_vgg_config(&fixture_json("tiny_vgg.json")),
+        &truncated,
+        &device,
+    ));
+    assert!(
+        text.contains("is not a PyTorch checkpoint this lab can read"),
+        "{text}"
+    );
+    // The file itself is untouched.
+    assert_eq!(std::fs::read(&truncated).unwrap().len(), bytes.len() / 2);
+}
+
 // ----------------------------------------------------------------- the pretrained network
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn efficientnet_lite0_reproduces_the_official_code_on_the_cat() {
+    let reference = fixture_json("efficientnet_lite0_photos.json");
+    let device = device();
+    let network = Network::load(Pretrained::EfficientnetLite0, &course_weights(), &device).unwrap();
+    // The 224 x 224 crop exactly as PyTorch's network saw it (PNG: decoded bit for bit).
+    let image = shared::image_io::decode(&fixture("chelsea_224.png")).unwrap();
+    let values = Preprocessing::Torch.normalize(&image).unwrap();
+    let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
+    let logits = reference["chelsea_224_png_logits"].clone();
+    assert_close(
+        network.forward(x),
+        &serde_json::Value::Array(vec![logits]),
+        1e-4,
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn efficientnet_lite0_agrees_with_the_official_code_on_every_photo() {
+    // From the JPEG files: zune-jpeg and Pillow's libjpeg round a few pixels differently, so
+    // the probabilities agree to about a percentage point, not exactly.
+    let reference = fixture_json("efficientnet_lite0_photos.json");
+    let device = device();
+    let network = Network::load(Pretrained::EfficientnetLite0, &course_weights(), &device).unwrap();
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/imagenet/photos");
+    for photo in reference["photos"].as_array().unwrap() {
+        let name = photo["photo"].as_str().unwrap();
+        let values =
+            shared::image_io::load_imagenet_input(&dir.join(name), Preprocessing::Torch).unwrap();
+        let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
+        let p = shared::floats(burn::tensor::activation::softmax(network.forward(x), 1));
+        for guess in photo["top5"].as_array().unwrap() {
+            let class = guess["class"].as_u64().unwrap() as usize;
+            let expected = guess["probability"].as_f64().unwrap() as f32;
+            assert!(
+                (p[class] - expected).abs() < 0.02,
+                "{name}: class {class} {} vs {expected}",
+                p[class]
+            );
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(course_model),
+    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+)]
+fn a_truncated_copy_of_the_real_weights_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(course_weights()).unwrap();
+    let truncated = dir.path().join(weights::EFFICIENTNET_FILE);
+    std::fs::write(&truncated, &bytes[..bytes.len() - 1000]).unwrap();
+    let text = error_text(weights::load_efficientnet(
+        &EfficientNetConfig::lite0(),
+        &truncated,
+        &device(),
+    ));
+    assert!(
+        text.contains("is not a PyTorch checkpoint this lab can read"),
+        "{text}"
+    );
+}
 
 #[test]
 #[cfg_attr(

@@ -184,7 +184,11 @@ pub fn locate(model: Pretrained, explicit: Option<&Path>, data_dir: &Path) -> Re
 /// batch-norm counters (`num_batches_tracked`), which burn has no use for.
 fn load_pytorch<M: Module>(mut model: M, path: &Path, remap: &[(&str, &str)]) -> Result<M> {
     check_readable(path)?;
-    let mut store = PytorchStore::from_file(path).allow_partial(true);
+    // Partial and unvalidated, so that every mismatch comes back in the result and can be
+    // named below; a network with any problem is thrown away, never returned.
+    let mut store = PytorchStore::from_file(path)
+        .allow_partial(true)
+        .validate(false);
     for (from, to) in remap {
         store = store.with_key_remapping(*from, *to);
     }
@@ -195,7 +199,16 @@ fn load_pytorch<M: Module>(mut model: M, path: &Path, remap: &[(&str, &str)]) ->
             path.display()
         )
     })?;
-    let mut problems: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
+    let mut problems = Vec::new();
+    if !result.errors.is_empty() {
+        let errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
+        let shown: Vec<&str> = errors.iter().map(String::as_str).collect();
+        problems.push(format!(
+            "{} weight(s) have another shape in the file: {}",
+            errors.len(),
+            abbreviate(&shown)
+        ));
+    }
     if !result.missing.is_empty() {
         let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
         problems.push(format!(
