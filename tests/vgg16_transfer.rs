@@ -285,7 +285,7 @@ fn efficientnet_lite0_reproduces_the_official_code_on_the_cat() {
     let network = Network::load(Pretrained::EfficientnetLite0, &course_weights(), &device).unwrap();
     // The 224 x 224 crop exactly as PyTorch's network saw it (PNG: decoded bit for bit).
     let image = shared::image_io::decode(&fixture("chelsea_224.png")).unwrap();
-    let values = Preprocessing::Torch.normalize(&image).unwrap();
+    let values = Preprocessing::Lite.normalize(&image).unwrap();
     let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
     let logits = reference["chelsea_224_png_logits"].clone();
     assert_close(
@@ -311,7 +311,7 @@ fn efficientnet_lite0_agrees_with_the_official_code_on_every_photo() {
     for photo in reference["photos"].as_array().unwrap() {
         let name = photo["photo"].as_str().unwrap();
         let values =
-            shared::image_io::load_imagenet_input(&dir.join(name), Preprocessing::Torch).unwrap();
+            shared::image_io::load_imagenet_input(&dir.join(name), Preprocessing::Lite).unwrap();
         let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
         let p = shared::floats(burn::tensor::activation::softmax(network.forward(x), 1));
         for guess in photo["top5"].as_array().unwrap() {
@@ -358,7 +358,7 @@ fn efficientnet_lite0_names_the_bundled_photos() {
     let classes = imagenet::read_class_index(&imagenet::bundled_class_index()).unwrap();
     let top1 = |photo: &str| {
         let values =
-            shared::image_io::load_imagenet_input(&photos().join(photo), Preprocessing::Torch)
+            shared::image_io::load_imagenet_input(&photos().join(photo), Preprocessing::Lite)
                 .unwrap();
         let x = Tensor::<4>::from_data(TensorData::new(values, [1, 3, 224, 224]), &device);
         let p = shared::floats(burn::tensor::activation::softmax(network.forward(x), 1));

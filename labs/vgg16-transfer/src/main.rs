@@ -93,8 +93,9 @@ struct NetworkFlags {
     #[arg(long)]
     per_class: Option<usize>,
 
-    /// Side the 32 x 32 CIFAR images are scaled up to (a multiple of 32)
-    #[arg(long, default_value_t = 224)]
+    /// Side the 32 x 32 CIFAR images are scaled up to (a multiple of 32; 160 is as accurate
+    /// as ImageNet's 224 on the validation images and twice as fast)
+    #[arg(long, default_value_t = 160)]
     image_size: usize,
 
     /// Do not evaluate on the test images: for choosing settings on the validation images,

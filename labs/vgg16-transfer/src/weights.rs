@@ -54,7 +54,7 @@ impl Pretrained {
     /// How the images must be prepared for these weights.
     pub fn preprocessing(self) -> Preprocessing {
         match self {
-            Pretrained::EfficientnetLite0 => Preprocessing::Torch,
+            Pretrained::EfficientnetLite0 => Preprocessing::Lite,
             Pretrained::Vgg16 => Preprocessing::Torch,
             Pretrained::Vgg16Keras => Preprocessing::Caffe,
         }

@@ -11,6 +11,9 @@
 //! | resize | straight to 224 x 224, nearest neighbour | shorter side to 256 (bilinear, antialiased), centre crop 224 |
 //! | values | [`Preprocessing::Caffe`]: BGR, minus the mean, 0-255 | [`Preprocessing::Torch`]: /255, minus mean, / std |
 //!
+//! A third set of values, [`Preprocessing::Lite`], is `(x - 127) / 128` for weights trained
+//! with TensorFlow's EfficientNet-Lite recipe, framed as torchvision frames.
+//!
 //! [`load_imagenet_input`] does all of it; [`decode`], [`Preprocessing::resize`] and
 //! [`Preprocessing::normalize`] are the steps, for when you want to look at the image in between.
 //!
@@ -232,6 +235,12 @@ pub enum Preprocessing {
     /// `CenterCrop(224)`, `ToTensor()` (0-1) and `Normalize(mean=[0.485, 0.456, 0.406],
     /// std=[0.229, 0.224, 0.225])`, channels in R, G, B order.
     Torch,
+    /// For EfficientNet-Lite weights (trained by TensorFlow's `efficientnet_lite_builder`,
+    /// whose `MEAN_RGB` and `STDDEV_RGB` are 127 and 128 for every channel): framed as
+    /// [`Preprocessing::Torch`] (shorter side 256, centre crop 224), then `(x - 127) / 128`,
+    /// R, G, B. (TensorFlow's own evaluation crops the centre 87.5 % first and resizes with
+    /// bicubic interpolation: the same framing, slightly different pixels.)
+    Lite,
 }
 
 impl Preprocessing {
@@ -241,7 +250,7 @@ impl Preprocessing {
     pub fn resize(self, image: &RgbImage) -> Result<RgbImage, ImageError> {
         match self {
             Preprocessing::Caffe => resize_nearest(image, INPUT_SIZE, INPUT_SIZE),
-            Preprocessing::Torch => {
+            Preprocessing::Torch | Preprocessing::Lite => {
                 let resized = resize_shorter_side(image, TORCH_RESIZE)?;
                 center_crop(&resized, INPUT_SIZE, INPUT_SIZE)
             }
@@ -263,6 +272,9 @@ impl Preprocessing {
                 Preprocessing::Torch => values.extend(pixels.map(|p| {
                     (f32::from(p[channel]) / 255.0 - TORCH_MEAN[channel]) / TORCH_STD[channel]
                 })),
+                Preprocessing::Lite => {
+                    values.extend(pixels.map(|p| (f32::from(p[channel]) - 127.0) / 128.0))
+                }
             }
         }
         Ok(values)
