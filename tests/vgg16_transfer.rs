@@ -230,6 +230,48 @@ fn efficientnet_weights_reproduce_the_official_code() {
 }
 
 #[test]
+fn efficientnet_port_matches_an_independent_reimplementation() {
+    // Made by reference/independent/: tiny batch-norm variances and saturating ReLU6s, so
+    // that a wrong epsilon, padding or activation moves the logits by whole units.
+    let reference = fixture_json("independent/tiny_efficientnet.json");
+    let config = &reference["config"];
+    let get = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap() as usize;
+    let blocks = config["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| lab_vgg16_transfer::efficientnet::BlockSpec {
+            input: get(b, "in_channels"),
+            output: get(b, "out_channels"),
+            kernel: get(b, "kernel"),
+            stride: get(b, "stride"),
+            expand: get(b, "expand_ratio"),
+        })
+        .collect();
+    let config = EfficientNetConfig::new(
+        get(config, "stem_channels"),
+        blocks,
+        get(config, "head_channels"),
+        get(config, "num_classes"),
+    );
+    let device = device();
+    let model = weights::load_efficientnet(
+        &config,
+        &fixture("independent/tiny_efficientnet.pth"),
+        &device,
+    )
+    .unwrap();
+    // Those tiny variances also magnify float rounding (1 / sqrt(var + eps) is up to 30):
+    // summed in another order than PyTorch's, the logits agree to 3e-3, while each of the
+    // mistakes the JSON lists moves them by 1.7 or more.
+    assert_close(
+        model.forward(sin_images(2, 64, &device)),
+        &reference["logits"],
+        1e-2,
+    );
+}
+
+#[test]
 fn weights_of_another_shape_or_model_are_refused_naming_them() {
     let device = device();
     // The tiny VGG's file into a real VGG-16: same names, other shapes.
