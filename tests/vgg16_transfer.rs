@@ -11,9 +11,7 @@ use common::{lab, only_run_folder, succeed};
 use lab_vgg16_transfer::classify::{image_files, top_classes};
 use lab_vgg16_transfer::efficientnet::{EfficientNetConfig, same_padding};
 use lab_vgg16_transfer::network::Network;
-use lab_vgg16_transfer::transfer::{
-    Regime, TransferBatch, TransferNet, balanced_pick, count_params, upscale,
-};
+use lab_vgg16_transfer::transfer::{Regime, TransferNet, balanced_pick, count_params, upscale};
 use lab_vgg16_transfer::vgg::VggConfig;
 use lab_vgg16_transfer::weights::{self, Pretrained};
 use shared::image_io::Preprocessing;
@@ -284,6 +282,11 @@ fn weights_of_another_shape_or_model_are_refused_naming_them() {
         text.contains("does not fit this network") && text.contains("features.0.weight"),
         "{text}"
     );
+    // torchvision's numbering (block 2's first convolution is its features.5).
+    assert!(
+        text.contains("'features.5.weight': expected Shape { dims: [128, 64, 3, 3] }"),
+        "{text}"
+    );
     // A VGG file into EfficientNet: nothing fits.
     let text = error_text(weights::load_efficientnet(
         &EfficientNetConfig::lite0(),
@@ -294,6 +297,28 @@ fn weights_of_another_shape_or_model_are_refused_naming_them() {
         text.contains("247 weight(s) of the network are not in the file")
             && text
                 .contains("tensor(s) in the file belong to no layer of the network: classifier."),
+        "{text}"
+    );
+    // A file that lacks one layer: named as torchvision names it, not shifted onto others.
+    let text = error_text(weights::load_torchvision_vgg(
+        &tiny_vgg_config(&fixture_json("tiny_vgg.json")),
+        &fixture("tiny_vgg_without_features28.pth"),
+        &device,
+    ));
+    assert!(
+        text.contains(
+            "2 weight(s) of the network are not in the file: features.28.bias, features.28.weight"
+        ) && !text.contains("could not be loaded"),
+        "{text}"
+    );
+    // Keras weights of a smaller VGG: the first layer whose shape differs is named.
+    let text = error_text(weights::load_keras_vgg(
+        &VggConfig::vgg16(),
+        &fixture("tiny_vgg_keras.h5"),
+        &device,
+    ));
+    assert!(
+        text.contains("layer block1_conv1 has a kernel of shape [3, 3, 3, 4]"),
         "{text}"
     );
     // A truncated download.
@@ -319,7 +344,7 @@ fn weights_of_another_shape_or_model_are_refused_naming_them() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn efficientnet_lite0_reproduces_the_official_code_on_the_cat() {
     let reference = fixture_json("efficientnet_lite0_photos.json");
@@ -340,7 +365,7 @@ fn efficientnet_lite0_reproduces_the_official_code_on_the_cat() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn efficientnet_lite0_agrees_with_the_official_code_on_every_photo() {
     // From the JPEG files: zune-jpeg and Pillow's libjpeg round a few pixels differently, so
@@ -371,7 +396,7 @@ fn efficientnet_lite0_agrees_with_the_official_code_on_every_photo() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn a_truncated_copy_of_the_real_weights_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -392,7 +417,7 @@ fn a_truncated_copy_of_the_real_weights_is_refused() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn efficientnet_lite0_names_the_bundled_photos() {
     let device = device();
@@ -424,7 +449,7 @@ fn efficientnet_lite0_names_the_bundled_photos() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn classify_run_writes_its_pictures_and_predictions() {
     let out = tempfile::tempdir().unwrap();
@@ -553,7 +578,7 @@ fn upscaled_images_have_the_networks_input_shape() {
 }
 
 /// A small EfficientNet with Lite0's layout (random weights) for the training tests.
-fn tiny_efficientnet(device: &Device) -> EfficientNetConfig {
+fn tiny_efficientnet() -> EfficientNetConfig {
     let mut config = EfficientNetConfig::lite0();
     config.stem = 8;
     let mut channels = 8;
@@ -565,14 +590,27 @@ fn tiny_efficientnet(device: &Device) -> EfficientNetConfig {
     }
     config.head = 16;
     config.classes = 10;
-    let _ = device;
     config
+}
+
+/// One Adam step of `net` on four random images, through the whole network (frozen part
+/// included, so that a layer left unfrozen by mistake would change).
+fn one_step_on_images(net: TransferNet, device: &Device) -> TransferNet {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let images = Tensor::<4>::random([4, 3, 64, 64], burn::tensor::Distribution::Default, device);
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4], [4]), device);
+    let logits = net.head.forward(net.base.features(images));
+    let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+        .init(device)
+        .forward(logits, targets);
+    let grads = GradientsParams::from_grads(loss.backward(), &net);
+    AdamConfig::new().init().step(1e-2, net, grads)
 }
 
 #[test]
 fn frozen_layers_do_not_change_when_the_top_is_trained() {
     let device = device().autodiff();
-    let config = tiny_efficientnet(&device);
+    let config = tiny_efficientnet();
     let base = Network::EfficientNet(config.init(&device));
     let net = TransferNet::new(base, 10, Regime::Top, &device);
     let count = count_params(&net, config.batch_norm_values());
@@ -580,7 +618,8 @@ fn frozen_layers_do_not_change_when_the_top_is_trained() {
         unreachable!()
     };
     let last = base.blocks.len() - 1;
-    // The last block, the 1x1 head convolution with its batch norm, and the new classifier.
+    // The last block, the 1x1 head convolution with its batch norm, and the new classifier;
+    // the old ImageNet classifier is gone.
     let b = config.blocks[last];
     let block = b.input * b.inner()
         + 2 * b.inner()
@@ -590,49 +629,68 @@ fn frozen_layers_do_not_change_when_the_top_is_trained() {
         + 2 * b.output;
     let head = b.output * config.head + 2 * config.head + config.head * 10 + 10;
     assert_eq!(count.trainable, block + head);
+    let old_classifier = config.head * config.classes + config.classes;
     assert_eq!(
         count.trainable + count.frozen,
-        config.num_params() + config.head * 10 + 10
+        config.num_params() - old_classifier + config.head * 10 + 10
     );
 
-    // The frozen part's output is the top's input.
-    let images = Tensor::<4>::random([4, 3, 64, 64], burn::tensor::Distribution::Default, &device);
-    let trunk = net.base.valid().trunk(images.clone().without_autodiff());
-    let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4], [4]), &device);
-    let stem_before = shared::floats(base.conv_stem.weight.val());
-    let block0_before = shared::floats(base.blocks[0].depthwise_conv.weight.val());
-    let top_before = shared::floats(base.blocks[last].project_conv.weight.val());
-    let head_before = shared::floats(net.head.weight.val());
-
-    use burn::optim::{AdamConfig, GradientsParams};
-    use shared::train::Supervised;
-    let mut optimizer = AdamConfig::new().init();
-    let batch = TransferBatch {
-        inputs: Tensor::from_data(trunk.into_data(), &device),
-        targets,
+    let weights = |net: &TransferNet| {
+        let Network::EfficientNet(base) = &net.base else {
+            unreachable!()
+        };
+        (
+            shared::floats(base.conv_stem.weight.val()),
+            shared::floats(base.bn0.running_mean.value()),
+            shared::floats(base.blocks[0].depthwise_conv.weight.val()),
+            shared::floats(base.blocks[last].project_conv.weight.val()),
+            shared::floats(net.head.weight.val()),
+        )
     };
-    let output = net.forward_step(batch);
-    let grads = GradientsParams::from_grads(output.loss.backward(), &net);
-    let net = optimizer.step(1e-2, net, grads);
-    let Network::EfficientNet(after) = &net.base else {
-        unreachable!()
-    };
-    assert_eq!(shared::floats(after.conv_stem.weight.val()), stem_before);
+    let before = weights(&net);
+    let after = weights(&one_step_on_images(net, &device));
+    assert_eq!(after.0, before.0, "the stem changed");
     assert_eq!(
-        shared::floats(after.blocks[0].depthwise_conv.weight.val()),
-        block0_before
+        after.1, before.1,
+        "a frozen batch norm's statistics changed"
     );
-    assert_ne!(
-        shared::floats(after.blocks[last].project_conv.weight.val()),
-        top_before
-    );
-    assert_ne!(shared::floats(net.head.weight.val()), head_before);
+    assert_eq!(after.2, before.2, "block 0 changed");
+    assert_ne!(after.3, before.3, "the last block did not learn");
+    assert_ne!(after.4, before.4, "the new head did not learn");
+}
+
+#[test]
+fn a_vgg_trains_only_its_last_block_in_the_top_regime() {
+    let device = device().autodiff();
+    let config = VggConfig::new()
+        .with_widths(vec![4, 8, 8, 8, 8])
+        .with_hidden(16)
+        .with_classes(10);
+    let net = TransferNet::new(Network::Vgg(config.init(&device)), 10, Regime::Top, &device);
+    let count = count_params(&net, 0);
+    // Block 5: three 3x3 convolutions 8 → 8 with biases, and the head 8 → 10.
+    assert_eq!(count.trainable, 3 * (8 * 8 * 9 + 8) + 8 * 10 + 10);
+    let weights = |net: &TransferNet| {
+        let Network::Vgg(base) = &net.base else {
+            unreachable!()
+        };
+        (
+            shared::floats(base.features[0].weight.val()),
+            shared::floats(base.features[9].weight.val()),
+            shared::floats(base.features[12].weight.val()),
+        )
+    };
+    let before = weights(&net);
+    let after = weights(&one_step_on_images(net, &device));
+    assert_eq!(after.0, before.0, "block 1 changed");
+    assert_eq!(after.1, before.1, "block 4 changed");
+    assert_ne!(after.2, before.2, "block 5 did not learn");
 }
 
 #[test]
 fn head_regime_trains_only_the_new_head() {
     let device = device().autodiff();
-    let config = tiny_efficientnet(&device);
+    let config = tiny_efficientnet();
     let net = TransferNet::new(
         Network::EfficientNet(config.init(&device)),
         10,
@@ -641,7 +699,10 @@ fn head_regime_trains_only_the_new_head() {
     );
     let count = count_params(&net, config.batch_norm_values());
     assert_eq!(count.trainable, 16 * 10 + 10);
-    assert_eq!(count.frozen, config.num_params());
+    assert_eq!(
+        count.frozen,
+        config.num_params() - (config.head * config.classes + config.classes)
+    );
 }
 
 #[test]
@@ -672,7 +733,7 @@ fn scratch_baseline_runs_end_to_end_without_any_weights() {
 #[test]
 #[cfg_attr(
     not(course_model),
-    ignore = "needs the pretrained weights of the course material (../shared/models beside the checkout)"
+    ignore = "needs the course material's pretrained weights and photos (../shared beside the checkout)"
 )]
 fn quick_head_run_caches_features_and_writes_its_run_folder() {
     let out = tempfile::tempdir().unwrap();
@@ -692,7 +753,7 @@ fn quick_head_run_caches_features_and_writes_its_run_folder() {
             .arg(out.path()),
     );
     assert!(
-        stdout.contains("12,810 parameters trained, 4,652,008 frozen"),
+        stdout.contains("12,810 parameters trained, 3,371,008 frozen"),
         "{stdout}"
     );
     assert!(stdout.contains("frozen part computed once"), "{stdout}");

@@ -12,7 +12,8 @@ What it writes (into the folder of this script):
 - tiny_vgg.pth / tiny_vgg.json: a network with the layout and the key names of torchvision's
   `vgg16` (features.0 ... features.28, avgpool to 7x7, classifier.0/.3/.6) but tiny widths,
   random weights; its logits for two 224x224 inputs and one 32x32 input (the 1x1 feature map
-  that avgpool repeats to 7x7).
+  that avgpool repeats to 7x7). tiny_vgg_without_features28.pth: the same without its last
+  convolution.
 - tiny_vgg_keras.h5 / tiny_vgg_keras.json: the same shape in Keras with keras.applications'
   layer names (block1_conv1 ... predictions, no softmax), saved with `save_weights`.
 - tiny_efficientnet.pth / tiny_efficientnet.json: the official EfficientNet-Lite code
@@ -87,6 +88,10 @@ def torch_fixtures(photos_dir, class_index):
 
     vgg = TinyVgg().eval()
     torch.save(vgg.state_dict(), os.path.join(HERE, "tiny_vgg.pth"))
+    # The same file without its last convolution: a loader must name that layer, not report
+    # every later one as the wrong shape.
+    partial = {k: v for k, v in vgg.state_dict().items() if not k.startswith("features.28.")}
+    torch.save(partial, os.path.join(HERE, "tiny_vgg_without_features28.pth"))
     with torch.no_grad():
         big = vgg(torch.from_numpy(sin_images(2, 224))).numpy()
         small = vgg(torch.from_numpy(sin_images(1, 32))).numpy()

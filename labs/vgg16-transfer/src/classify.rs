@@ -75,18 +75,19 @@ pub struct Classified {
     pub milliseconds: f64,
 }
 
-/// The `top` most probable classes of a probability vector, as `decode_predictions` lists them.
+/// The `top` most probable classes of a probability vector, as Keras's `decode_predictions`
+/// lists them (`shared::imagenet::decode_predictions` without the class indices).
 pub fn top_classes(probabilities: &[f32], classes: &[ImagenetClass], top: usize) -> Vec<Guess> {
-    imagenet::decode_predictions(probabilities, classes, top)
+    let mut order: Vec<usize> = (0..probabilities.len().min(classes.len())).collect();
+    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    order
         .into_iter()
-        .map(|(class, probability)| Guess {
-            class: classes
-                .iter()
-                .position(|c| c.wnid == class.wnid)
-                .unwrap_or_default(),
-            wnid: class.wnid.clone(),
-            name: class.name.clone(),
-            probability,
+        .take(top)
+        .map(|class| Guess {
+            class,
+            wnid: classes[class].wnid.clone(),
+            name: classes[class].name.clone(),
+            probability: probabilities[class],
         })
         .collect()
 }

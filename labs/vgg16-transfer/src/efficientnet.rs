@@ -148,7 +148,7 @@ impl EfficientNetConfig {
             conv_head: conv(last, self.head, 1, 1, 1, device),
             bn1: norm(self.head),
             dropout: DropoutConfig::new(self.dropout).init(),
-            fc: LinearConfig::new(self.head, self.classes).init(device),
+            fc: Some(LinearConfig::new(self.head, self.classes).init(device)),
             config: self.clone(),
         }
     }
@@ -241,7 +241,8 @@ pub struct EfficientNet {
     pub conv_head: Conv2d,
     pub bn1: BatchNorm,
     pub dropout: Dropout,
-    pub fc: Linear,
+    /// The ImageNet classifier; `None` once transfer learning has replaced it.
+    pub fc: Option<Linear>,
     #[module(skip)]
     pub config: EfficientNetConfig,
 }
@@ -274,7 +275,12 @@ impl EfficientNet {
 
     /// Images `[batch, 3, 224, 224]` → class scores (logits) `[batch, classes]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.fc.forward(self.dropout.forward(self.features(images)))
+        let features = self.dropout.forward(self.features(images));
+        match &self.fc {
+            Some(fc) => fc.forward(features),
+            // Without its classifier, the network's output is its features.
+            None => features,
+        }
     }
 
     /// A Keras-style summary for one `side` x `side` image, stage by stage (from the shapes).

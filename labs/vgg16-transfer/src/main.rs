@@ -70,7 +70,7 @@ struct CompareArgs {
     regimes: Vec<Regime>,
 
     /// Labelled training images per class, one run each [default: 3,10,30 on the sample,
-    /// 10,50,200 with --full]
+    /// 10,50,200 with --full, 2,4 with --quick]
     #[arg(long, value_delimiter = ',')]
     sizes: Vec<usize>,
 

@@ -95,8 +95,25 @@ impl Network {
         }
     }
 
+    /// The network without its ImageNet classifier (VGG-16's three dense layers, 124 million
+    /// parameters; EfficientNet's last 1.3 million): transfer learning puts a new one on the
+    /// features and never uses the old.
+    pub fn without_classifier(self) -> Network {
+        match self {
+            Network::Vgg(mut net) => {
+                net.classifier = Vec::new();
+                Network::Vgg(net)
+            }
+            Network::EfficientNet(mut net) => {
+                net.fc = None;
+                Network::EfficientNet(net)
+            }
+        }
+    }
+
     /// Freezes what `regime` does not train: no gradients, no optimiser state, and batch
-    /// norms kept in inference mode.
+    /// norms kept in inference mode. `all` (and `scratch`, which has no pretrained network)
+    /// freeze nothing.
     pub fn freeze_for(self, regime: Regime) -> Network {
         match (regime, self) {
             (Regime::All | Regime::Scratch, base) => base,
@@ -109,8 +126,6 @@ impl Network {
                     .enumerate()
                     .map(|(i, conv)| if i < frozen { conv.freeze() } else { conv })
                     .collect();
-                // The old classifier is not used by the new head: frozen, it costs nothing.
-                net.classifier = net.classifier.into_iter().map(|l| l.freeze()).collect();
                 Network::Vgg(net)
             }
             (Regime::Top, Network::EfficientNet(mut net)) => {
@@ -123,7 +138,6 @@ impl Network {
                     .enumerate()
                     .map(|(i, block)| if i < last { block.freeze() } else { block })
                     .collect();
-                net.fc = net.fc.freeze();
                 Network::EfficientNet(net)
             }
         }

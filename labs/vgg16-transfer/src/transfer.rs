@@ -24,7 +24,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
@@ -128,9 +128,9 @@ pub struct TransferFlags {
     pub no_test: bool,
 }
 
-/// Training images per class by default: about all the bundled sample has (its smallest class,
-/// dog, has 40 images) once the validation
-/// images are set aside; 200 of the full set's 5,000.
+/// Training images per class by default: on the bundled sample, about all it has once the
+/// validation images are set aside (its smallest class, dog, has 40 images); 200 of the full
+/// set's 5,000.
 const PER_CLASS: [usize; 3] = [30, 200, 8]; // sample, full, quick
 const VALID_PER_CLASS: [usize; 3] = [8, 50, 2];
 /// Test images a `--quick` run keeps.
@@ -223,7 +223,8 @@ pub fn load(config: &LabConfig) -> Result<Data> {
         test_note = format!("the first {QUICK_TEST} of the {test_note}");
     }
     let seed = config.fit.seed;
-    let (valid, rest) = balanced_pick(&data.train, config.valid_per_class, seed)?;
+    let (valid, rest) = balanced_pick(&data.train, config.valid_per_class, seed)
+        .context("setting the validation images aside")?;
     let (train, _) = balanced_pick(&rest, config.per_class, seed ^ 0x5eed)?;
     println!(
         "  {} labelled training images ({} per class), {} validation, {} test ({test_note})",
@@ -340,21 +341,7 @@ pub struct TransferNet {
 impl TransferNet {
     pub fn new(base: Network, classes: usize, regime: Regime, device: &Device) -> TransferNet {
         let features = base.feature_dim();
-        let base = match &base {
-            // The old ImageNet classifier is never used again.
-            Network::Vgg(_) | Network::EfficientNet(_) => base.freeze_for(regime),
-        };
-        let base = match base {
-            Network::Vgg(mut net) if regime == Regime::All => {
-                net.classifier = net.classifier.into_iter().map(|l| l.freeze()).collect();
-                Network::Vgg(net)
-            }
-            Network::EfficientNet(mut net) if regime == Regime::All => {
-                net.fc = net.fc.freeze();
-                Network::EfficientNet(net)
-            }
-            other => other,
-        };
+        let base = base.without_classifier().freeze_for(regime);
         TransferNet {
             base,
             dropout: DropoutConfig::new(0.2).init(),
@@ -369,6 +356,7 @@ impl TransferNet {
         let features = match self.regime {
             Regime::Head => inputs.flatten::<2>(1, 3),
             Regime::Top => self.base.top(inputs),
+            // (`scratch` trains lab 2's CNN, never this network.)
             Regime::All | Regime::Scratch => self.base.features(inputs),
         };
         self.head.forward(self.dropout.forward(features))
@@ -489,47 +477,45 @@ pub fn train_regime(
         side: config.image_size,
         normalization: model.preprocessing(),
     };
-    let started = Instant::now();
-    let (train_batcher, valid_batcher, test_batcher): (Boxed, Boxed, Boxed) = match config.regime {
-        Regime::All | Regime::Scratch => (
-            Box::new(images(&data.train)),
-            Box::new(images(&data.valid)),
-            Box::new(images(&data.test)),
-        ),
-        Regime::Head | Regime::Top => {
-            let frozen = net.base.valid();
+    // `head` and `top` run the frozen part once per image and keep its output. The time of
+    // that pass over the training and validation images counts as part of the regime's
+    // training time; the test images' pass (for the final evaluation only) does not, as
+    // evaluating `all` on them is not counted either.
+    let frozen_part = matches!(config.regime, Regime::Head | Regime::Top);
+    let cache = |set: &ImageSet| -> Boxed {
+        if frozen_part {
             let head = config.regime == Regime::Head;
-            let cache = |set: &ImageSet| -> CachedBatcher {
-                cache_outputs(&frozen, &images(set), head, &session.device)
-            };
-            (
-                Box::new(cache(&data.train)),
-                Box::new(cache(&data.valid)),
-                Box::new(if config.no_test {
-                    CachedBatcher {
-                        values: Vec::new(),
-                        item: [0, 0, 0],
-                        labels: Vec::new(),
-                    }
-                } else {
-                    cache(&data.test)
-                }),
-            )
+            Box::new(cache_outputs(
+                &net.base.valid(),
+                &images(set),
+                head,
+                &session.device,
+            ))
+        } else {
+            Box::new(images(set))
         }
     };
-    let caching_seconds = if matches!(config.regime, Regime::Head | Regime::Top) {
+    let started = Instant::now();
+    let (train_batcher, valid_batcher) = (cache(&data.train), cache(&data.valid));
+    let caching_seconds = if frozen_part {
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "frozen part computed once for {} images in {seconds:.1} s",
-            thousands(
-                data.train.len()
-                    + data.valid.len()
-                    + if config.no_test { 0 } else { data.test.len() }
-            )
+            "frozen part computed once for the {} training and validation images in \
+             {seconds:.1} s",
+            thousands(data.train.len() + data.valid.len())
         );
         seconds
     } else {
         0.0
+    };
+    let test_batcher = if config.no_test {
+        Box::new(CachedBatcher {
+            values: Vec::new(),
+            item: [0, 0, 0],
+            labels: Vec::new(),
+        })
+    } else {
+        cache(&data.test)
     };
 
     let fitted = train::fit(
@@ -760,7 +746,7 @@ fn train_scratch(session: &Session<LabConfig>, config: &LabConfig, data: &Data) 
         &fitted.model,
         &valid_b,
         (!config.no_test).then_some(&test_b),
-        250,
+        config.fit.valid_batch_size,
         &session.device,
     )?;
     report(session, config, data, 0.0, count, tested, &fitted)
@@ -785,6 +771,9 @@ pub fn compare(
     }
     if regimes.is_empty() || sizes.is_empty() {
         bail!("compare needs at least one regime (--regimes) and one size (--sizes)");
+    }
+    if flags.per_class.is_some() {
+        bail!("compare trains at every size of --sizes: give the sizes there, not --per-class");
     }
     let folder = shared::run::RunDir::create(&args.out, "vgg16-transfer-compare")?;
     println!(
@@ -837,15 +826,14 @@ pub fn compare(
         .iter()
         .map(|(l, c, p)| (l.as_str(), *c, p.clone()))
         .collect();
+    // With --no-test the runs have no test accuracy: the plot shows the validation one.
+    let which = if flags.no_test { "validation" } else { "test" };
+    let panel_title = format!("{which} accuracy");
     plot::plot_lines(
         &folder.file("comparison.png"),
-        "Transfer learning on CIFAR-10: test accuracy against labelled images",
+        &format!("Transfer learning on CIFAR-10: {which} accuracy against labelled images"),
         "labelled training images",
-        &[plot::Panel::new(
-            "test accuracy",
-            "accuracy (%)",
-            series_refs,
-        )],
+        &[plot::Panel::new(&panel_title, "accuracy (%)", series_refs)],
     )?;
     println!(
         "comparison.txt, comparison.png and comparison.json in {}",

@@ -160,7 +160,8 @@ impl Vgg {
     /// The dense part: a feature map → class scores (logits) `[batch, classes]`.
     pub fn classify(&self, features: Tensor<4>) -> Tensor<2> {
         let mut x = self.avgpool.forward(features).flatten::<2>(1, 3);
-        let last = self.classifier.len() - 1;
+        // Without its classifier (transfer learning drops it), the flattened features.
+        let last = self.classifier.len().saturating_sub(1);
         for (i, dense) in self.classifier.iter().enumerate() {
             x = dense.forward(x);
             if i < last {

