@@ -706,6 +706,47 @@ fn head_regime_trains_only_the_new_head() {
 }
 
 #[test]
+fn compare_writes_one_table_one_plot_and_every_run() {
+    // Lab 2's CNN needs no pretrained weights, so this runs everywhere.
+    let out = tempfile::tempdir().unwrap();
+    let stdout = succeed(
+        lab(EXE)
+            .args([
+                "compare",
+                "--quick",
+                "--regimes",
+                "scratch",
+                "--sizes",
+                "2,4",
+                "--out",
+            ])
+            .arg(out.path()),
+    );
+    let folder = only_run_folder(out.path(), "vgg16-transfer-compare");
+    for file in ["comparison.txt", "comparison.png", "comparison.json"] {
+        assert!(folder.join(file).is_file(), "{file} missing\n{stdout}");
+    }
+    let table = std::fs::read_to_string(folder.join("comparison.txt")).unwrap();
+    assert_eq!(table.lines().count(), 3, "{table}");
+    assert!(
+        table.contains("scratch (lab 2's CNN from scratch)"),
+        "{table}"
+    );
+    let runs = std::fs::read_dir(folder.join("vgg16-transfer"))
+        .unwrap()
+        .count();
+    assert_eq!(runs, 2);
+    // --per-class has no meaning beside --sizes.
+    let output = lab(EXE)
+        .args(["compare", "--quick", "--per-class", "3", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("give the sizes there"));
+}
+
+#[test]
 fn scratch_baseline_runs_end_to_end_without_any_weights() {
     let out = tempfile::tempdir().unwrap();
     let stdout = succeed(
