@@ -847,12 +847,12 @@ type Points = Vec<(usize, f64)>;
 /// One row per run: size, regime, parameters trained, accuracies and time.
 pub fn comparison_table(outcomes: &[Outcome]) -> String {
     let mut out = format!(
-        "{:>8} {:>9}  {:<28} {:>11} {:>10} {:>9} {:>9}\n",
+        "{:>8} {:>9}  {:<36} {:>11} {:>10} {:>9} {:>9}\n",
         "images", "per class", "regime", "trained", "valid acc", "test acc", "seconds"
     );
     for o in outcomes {
         out += &format!(
-            "{:>8} {:>9}  {:<28} {:>11} {:>9.1}% {:>9} {:>9.1}\n",
+            "{:>8} {:>9}  {:<36} {:>11} {:>9.1}% {:>9} {:>9.1}\n",
             thousands(o.train_images),
             o.per_class,
             format!("{} ({})", o.regime.name(), o.regime.describe()),
