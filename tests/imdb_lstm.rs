@@ -260,6 +260,8 @@ fn predict_on_a_saved_quick_run_gives_the_model_in_memorys_probability() {
     let options = Options {
         units: 8,
         bidirectional: true,
+        // Active while training only: the reloaded model must predict as the one in memory.
+        dropout: 0.3,
         maxlen: 50,
         baseline: false,
         test: true,

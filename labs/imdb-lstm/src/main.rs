@@ -35,6 +35,11 @@ struct Args {
     #[arg(long)]
     bidirectional: bool,
 
+    /// While training, set this share of the word vectors and of the LSTM's last state to
+    /// zero (Keras's Dropout after the Embedding and before the Dense); 0: no dropout
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+
     /// Reviews are padded and cut (at the front) to this many word indices
     #[arg(long, default_value_t = 200)]
     maxlen: usize,
@@ -83,6 +88,7 @@ fn run(args: &Args) -> Result<()> {
         let options = Options {
             units: args.units,
             bidirectional: args.bidirectional,
+            dropout: args.dropout,
             maxlen: args.maxlen,
             baseline: !args.no_baseline,
             test: !args.no_test,

@@ -23,7 +23,7 @@
 //! Dense(16, ReLU) → Dense(1). Word order is gone, so "not good, bad" and "not bad, good"
 //! look the same to it; the LSTM's advantage, if any, is what order is worth.
 
-use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, Relu};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, Relu};
 use burn::prelude::*;
 use shared::layers::keras_dense;
 use shared::recurrent::{Lstm, last_step_time_major};
@@ -46,6 +46,10 @@ pub struct SentimentConfig {
     /// A second LSTM reading each review backwards (Keras's `Bidirectional(LSTM(units))`).
     #[config(default = false)]
     pub bidirectional: bool,
+    /// While training, the share of the word vectors and of the LSTM's last state that is
+    /// set to zero (Keras's `Dropout` after the `Embedding` and before the `Dense`). An
+    /// `Option` so that the run folders saved before it existed still load (as no dropout).
+    pub dropout: Option<f64>,
 }
 
 /// Embedding → LSTM (last step) → Dense(1).
@@ -55,6 +59,8 @@ pub struct SentimentLstm {
     pub lstm: Lstm,
     /// Reads the reviews backwards (with `--bidirectional`).
     pub backward: Option<Lstm>,
+    /// Only active while training (`--dropout`).
+    pub dropout: Dropout,
     pub output: Linear,
 }
 
@@ -72,16 +78,21 @@ impl SentimentConfig {
             backward: self
                 .bidirectional
                 .then(|| Lstm::new(self.embedding, self.units, device)),
+            dropout: DropoutConfig::new(self.dropout.unwrap_or(0.0)).init(),
             output: keras_dense(directions * self.units, 1, device),
         }
     }
 
-    /// `LSTM(64)`, or `Bidirectional(LSTM(64))`.
+    /// `LSTM(64)`, `Bidirectional(LSTM(64))`, with `, dropout 0.3` where there is dropout.
     pub fn describe(&self) -> String {
-        if self.bidirectional {
+        let lstm = if self.bidirectional {
             format!("Bidirectional(LSTM({}))", self.units)
         } else {
             format!("LSTM({})", self.units)
+        };
+        match self.dropout {
+            Some(rate) if rate > 0.0 => format!("{lstm}, dropout {rate}"),
+            _ => lstm,
         }
     }
 }
@@ -89,7 +100,7 @@ impl SentimentConfig {
 impl SentimentLstm {
     /// Word indices `[T, batch]` (time-major) → one logit per review `[batch, 1]`.
     pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<2> {
-        let x = self.embedding.forward(ids); // [T, batch, embedding]
+        let x = self.dropout.forward(self.embedding.forward(ids)); // [T, batch, embedding]
         let mut last = last_step_time_major(self.lstm.forward_time_major(x.clone())); // [batch, units]
         if let Some(backward) = &self.backward {
             // The same vectors from the last word to the first; its "last step" has read
@@ -98,7 +109,7 @@ impl SentimentLstm {
             let back = last_step_time_major(backward.forward_time_major(reversed)); // [batch, units]
             last = Tensor::cat(vec![last, back], 1); // [batch, 2·units]
         }
-        self.output.forward(last) // [batch, 1]
+        self.output.forward(self.dropout.forward(last)) // [batch, 1]
     }
 
     /// Layer by layer, for the printed summary (`maxlen` for the shapes).

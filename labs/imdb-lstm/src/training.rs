@@ -79,6 +79,8 @@ pub const EARLY_STOPPING: &str = "early-stopping";
 pub struct Options {
     pub units: usize,
     pub bidirectional: bool,
+    /// Dropout on the word vectors and the last state while training (0: none).
+    pub dropout: f64,
     pub maxlen: usize,
     pub baseline: bool,
     /// Evaluate on the test reviews at the end.
@@ -105,6 +107,12 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
     if options.units == 0 {
         anyhow::bail!("--units must be at least 1");
     }
+    if !(0.0..1.0).contains(&options.dropout) {
+        anyhow::bail!(
+            "--dropout is the share of values set to zero, from 0 up to (not including) 1, not {}",
+            options.dropout
+        );
+    }
     let session = LAB.start(args, |data, fit| {
         let baseline = options.baseline.then(|| baseline_config(args.mode(), &fit));
         Ok(LabConfig::new(
@@ -113,7 +121,8 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
             OptimizerConfig::keras_adam(),
             SentimentConfig::new()
                 .with_units(options.units)
-                .with_bidirectional(options.bidirectional),
+                .with_bidirectional(options.bidirectional)
+                .with_dropout((options.dropout > 0.0).then_some(options.dropout)),
             early_stopping(),
         )
         .with_maxlen(options.maxlen)
