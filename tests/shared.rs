@@ -1430,9 +1430,9 @@ fn imagenet_class_index_and_decode_predictions() {
     let top = imagenet::decode_predictions(&probabilities, &classes, 2);
     assert_eq!(
         top.iter()
-            .map(|(c, p)| (c.name.as_str(), *p))
+            .map(|(i, c, p)| (*i, c.name.as_str(), *p))
             .collect::<Vec<_>>(),
-        vec![("tabby", 0.7), ("Egyptian_cat", 0.2)]
+        vec![(281, "tabby", 0.7), (285, "Egyptian_cat", 0.2)]
     );
     for photo in ["chelsea.jpg", "coffee.jpg", "rocket.jpg"] {
         let bytes = std::fs::read(samples_dir().join("imagenet/photos").join(photo)).unwrap();

@@ -470,6 +470,21 @@ fn classify_run_writes_its_pictures_and_predictions() {
         serde_json::from_str(&std::fs::read_to_string(run.join("predictions.json")).unwrap())
             .unwrap();
     assert_eq!(saved[0]["top5"].as_array().unwrap().len(), 5);
+
+    // Keras's framing instead of torchvision's: the whole photo squashed to 224 x 224.
+    let stdout = succeed(
+        lab(EXE)
+            .args(["classify", "--resize", "squash", "--weights"])
+            .arg(course_weights())
+            .arg("--out")
+            .arg(out.path())
+            .arg(photos().join("coffee.jpg")),
+    );
+    assert!(
+        stdout.contains("Preprocessing: squashed to 224 x 224, nearest neighbour"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("'espresso',"), "{stdout}");
 }
 
 // ---------------------------------------------------------------------------- bad inputs
@@ -778,6 +793,12 @@ fn scratch_baseline_runs_end_to_end_without_any_weights() {
 )]
 fn quick_head_run_caches_features_and_writes_its_run_folder() {
     let out = tempfile::tempdir().unwrap();
+    // The weights where the lab keeps its downloads, `<data folder>/models/`: found there
+    // (and checked) without --weights, also when the data itself is the bundled sample.
+    let data = tempfile::tempdir().unwrap();
+    let models = data.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::fs::copy(course_weights(), models.join(weights::EFFICIENTNET_FILE)).unwrap();
     let stdout = succeed(
         lab(EXE)
             .args([
@@ -787,12 +808,17 @@ fn quick_head_run_caches_features_and_writes_its_run_folder() {
                 "--quick",
                 "--image-size",
                 "64",
-                "--weights",
             ])
-            .arg(course_weights())
+            .arg("--data-dir")
+            .arg(data.path())
             .arg("--out")
             .arg(out.path()),
     );
+    let expected = format!(
+        "EfficientNet-Lite0 weights: {}",
+        models.join(weights::EFFICIENTNET_FILE).display()
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
     assert!(
         stdout.contains("12,810 parameters trained, 3,371,008 frozen"),
         "{stdout}"

@@ -76,18 +76,15 @@ pub struct Classified {
 }
 
 /// The `top` most probable classes of a probability vector, as Keras's `decode_predictions`
-/// lists them (`shared::imagenet::decode_predictions` without the class indices).
+/// lists them.
 pub fn top_classes(probabilities: &[f32], classes: &[ImagenetClass], top: usize) -> Vec<Guess> {
-    let mut order: Vec<usize> = (0..probabilities.len().min(classes.len())).collect();
-    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
-    order
+    imagenet::decode_predictions(probabilities, classes, top)
         .into_iter()
-        .take(top)
-        .map(|class| Guess {
+        .map(|(class, name, probability)| Guess {
             class,
-            wnid: classes[class].wnid.clone(),
-            name: classes[class].name.clone(),
-            probability: probabilities[class],
+            wnid: name.wnid.clone(),
+            name: name.name.clone(),
+            probability,
         })
         .collect()
 }

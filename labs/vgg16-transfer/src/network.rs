@@ -120,26 +120,25 @@ impl Network {
             (Regime::Head, base) => base.freeze(),
             (Regime::Top, Network::Vgg(mut net)) => {
                 let frozen: usize = net.config.convs[..net.config.convs.len() - 1].iter().sum();
-                net.features = net
-                    .features
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, conv)| if i < frozen { conv.freeze() } else { conv })
-                    .collect();
+                net.features = freeze_first(net.features, frozen);
                 Network::Vgg(net)
             }
             (Regime::Top, Network::EfficientNet(mut net)) => {
                 let last = net.blocks.len() - 1;
                 net.conv_stem = net.conv_stem.freeze();
                 net.bn0 = net.bn0.freeze();
-                net.blocks = net
-                    .blocks
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, block)| if i < last { block.freeze() } else { block })
-                    .collect();
+                net.blocks = freeze_first(net.blocks, last);
                 Network::EfficientNet(net)
             }
         }
     }
+}
+
+/// The first `n` layers frozen, the others as they were.
+fn freeze_first<M: Module>(layers: Vec<M>, n: usize) -> Vec<M> {
+    layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, layer)| if i < n { layer.freeze() } else { layer })
+        .collect()
 }

@@ -21,7 +21,7 @@
 //! trained at: a 32 x 32 picture holds no more detail at 224, and on the validation images
 //! 160 did as well at half the cost (`docs/vgg16-transfer.md`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -433,29 +433,26 @@ pub fn run(args: &CommonArgs, regime: Regime, flags: &TransferFlags) -> Result<O
     })?;
     let config = session.config.clone();
     let data = load(&config)?;
-    train_regime(&session, &config, &data)
+    // The weights live in the data folder whether or not the data is the full set.
+    let data_dir = shared::datasets::data_dir(args.data_dir.as_deref());
+    train_regime(&session, &config, &data, &data_dir)
 }
 
-/// Trains `config.regime` on `data` in the session's run folder.
-pub fn train_regime(
+/// Trains `config.regime` on `data` in the session's run folder; downloaded weights are
+/// kept in `<data_dir>/models/`.
+fn train_regime(
     session: &Session<LabConfig>,
     config: &LabConfig,
     data: &Data,
+    data_dir: &Path,
 ) -> Result<Outcome> {
     if config.regime == Regime::Scratch {
         return train_scratch(session, config, data);
     }
     let device = session.train_device();
     let model = config.model;
-    let path = weights::locate(
-        model,
-        config.weights.as_deref(),
-        &config
-            .data
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| shared::datasets::data_dir(None)),
-    )?;
+    let path = weights::locate(model, config.weights.as_deref(), data_dir)?;
+    println!("{} weights: {}", model.name(), path.display());
     let base = Network::load(model, &path, &device)?;
     let net = TransferNet::new(base, CLASS_NAMES.len(), config.regime, &device);
     let running_stats = match &net.base {
@@ -481,23 +478,19 @@ pub fn train_regime(
     // that pass over the training and validation images counts as part of the regime's
     // training time; the test images' pass (for the final evaluation only) does not, as
     // evaluating `all` on them is not counted either.
-    let frozen_part = matches!(config.regime, Regime::Head | Regime::Top);
-    let cache = |set: &ImageSet| -> Boxed {
-        if frozen_part {
-            let head = config.regime == Regime::Head;
-            Box::new(cache_outputs(
-                &net.base.valid(),
-                &images(set),
-                head,
-                &session.device,
-            ))
-        } else {
-            Box::new(images(set))
-        }
+    let frozen = matches!(config.regime, Regime::Head | Regime::Top).then(|| net.base.valid());
+    let batcher = |set: &ImageSet| match &frozen {
+        Some(base) => TransferBatcher::Cached(cache_outputs(
+            base,
+            &images(set),
+            config.regime == Regime::Head,
+            &session.device,
+        )),
+        None => TransferBatcher::Images(images(set)),
     };
     let started = Instant::now();
-    let (train_batcher, valid_batcher) = (cache(&data.train), cache(&data.valid));
-    let caching_seconds = if frozen_part {
+    let (train_batcher, valid_batcher) = (batcher(&data.train), batcher(&data.valid));
+    let caching_seconds = if frozen.is_some() {
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "frozen part computed once for the {} training and validation images in \
@@ -508,27 +501,20 @@ pub fn train_regime(
     } else {
         0.0
     };
-    let test_batcher = if config.no_test {
-        Box::new(CachedBatcher {
-            values: Vec::new(),
-            item: [0, 0, 0],
-            labels: Vec::new(),
-        })
-    } else {
-        cache(&data.test)
-    };
+    let test_batcher = (!config.no_test).then(|| batcher(&data.test));
+    drop(frozen);
 
     let fitted = train::fit(
         session.training(net, &config.optimizer)?,
-        &BoxBatcher(train_batcher.as_ref()),
-        &BoxBatcher(valid_batcher.as_ref()),
+        &train_batcher,
+        &valid_batcher,
         &config.fit,
         &mut [],
     )?;
     let tested = evaluate(
         &fitted.model,
-        &BoxBatcher(valid_batcher.as_ref()),
-        (!config.no_test).then_some(&BoxBatcher(test_batcher.as_ref())),
+        &valid_batcher,
+        test_batcher.as_ref(),
         config.fit.valid_batch_size,
         &session.device,
     )?;
@@ -543,17 +529,26 @@ pub fn train_regime(
     )
 }
 
-type Boxed = Box<dyn Batcher<TransferBatch>>;
+/// The batches of one set of images: scaled up on the fly (`all`), or the frozen part's
+/// output, computed once (`head`, `top`).
+pub enum TransferBatcher {
+    Images(ImageBatcher),
+    Cached(CachedBatcher),
+}
 
-/// A boxed batcher as a batcher (`fit` takes one concrete type for training and validation).
-struct BoxBatcher<'a>(&'a dyn Batcher<TransferBatch>);
-
-impl Batcher<TransferBatch> for BoxBatcher<'_> {
+impl Batcher<TransferBatch> for TransferBatcher {
     fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            TransferBatcher::Images(b) => b.len(),
+            TransferBatcher::Cached(b) => b.len(),
+        }
     }
+
     fn batch(&self, indices: &[usize], device: &Device) -> TransferBatch {
-        self.0.batch(indices, device)
+        match self {
+            TransferBatcher::Images(b) => b.batch(indices, device),
+            TransferBatcher::Cached(b) => b.batch(indices, device),
+        }
     }
 }
 

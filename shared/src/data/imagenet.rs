@@ -58,17 +58,18 @@ pub fn read_class_index(path: &Path) -> Result<Vec<ImagenetClass>, DataError> {
     Ok(classes)
 }
 
-/// Keras's `decode_predictions`: the `top` most probable classes as (class, probability).
+/// Keras's `decode_predictions`: the `top` most probable classes as (index, class,
+/// probability), most probable first.
 pub fn decode_predictions<'a>(
     probabilities: &[f32],
     classes: &'a [ImagenetClass],
     top: usize,
-) -> Vec<(&'a ImagenetClass, f32)> {
+) -> Vec<(usize, &'a ImagenetClass, f32)> {
     let mut order: Vec<usize> = (0..probabilities.len().min(classes.len())).collect();
     order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
     order
         .into_iter()
         .take(top)
-        .map(|i| (&classes[i], probabilities[i]))
+        .map(|i| (i, &classes[i], probabilities[i]))
         .collect()
 }
