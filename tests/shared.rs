@@ -1805,3 +1805,298 @@ fn one_file_comes_out_of_a_zip_whole_and_nothing_is_overwritten() {
     assert!(err.contains("not a readable zip archive"), "{err}");
     assert!(!other.exists() && !part_path(&other).exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// The course's convolution (shared::conv) against burn's
+// ---------------------------------------------------------------------------------------
+
+mod convolution {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::{Conv2d, Conv2dConfig};
+    use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+    use burn::prelude::*;
+    use burn::tensor::{DType, Distribution};
+
+    /// `|a − b|` at its largest, relative to the largest `|b|` (at least 1).
+    fn relative_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        let scale = b.clone().abs().max().into_scalar::<f32>().max(1.0);
+        (a - b).abs().max().into_scalar::<f32>() / scale
+    }
+
+    struct Case {
+        batch: usize,
+        channels: [usize; 2],
+        size: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: PaddingConfig2d,
+        /// Whether the input needs a gradient (a network's first layer does not).
+        input_grad: bool,
+        dtype: DType,
+    }
+
+    impl Case {
+        fn new(channels: [usize; 2], kernel: [usize; 2], padding: PaddingConfig2d) -> Self {
+            Case {
+                batch: 3,
+                channels,
+                size: [9, 8],
+                kernel,
+                stride: [1, 1],
+                padding,
+                input_grad: true,
+                dtype: DType::F32,
+            }
+        }
+    }
+
+    /// Values and the gradients of the input, weight and bias (of a random linear function of
+    /// the outputs) equal burn's `Conv2d::forward`. Returns the output's shape.
+    fn check(case: Case) -> [usize; 4] {
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let conv: Conv2d = Conv2dConfig::new(case.channels, case.kernel)
+            .with_stride(case.stride)
+            .with_padding(case.padding.clone())
+            .init(&device);
+        let conv = Conv2d {
+            weight: conv
+                .weight
+                .map(|w| w.cast(case.dtype).detach().require_grad()),
+            bias: conv
+                .bias
+                .map(|b| b.map(|b| b.cast(case.dtype).detach().require_grad())),
+            ..conv
+        };
+        let [height, width] = case.size;
+        let x = Tensor::<4>::random(
+            [case.batch, case.channels[0], height, width],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        )
+        .cast(case.dtype);
+        let run = |ours: bool| {
+            let x = if case.input_grad {
+                x.clone().detach().require_grad()
+            } else {
+                x.clone().detach()
+            };
+            let y = if ours {
+                shared::conv::conv2d(&conv, x.clone())
+            } else {
+                conv.forward(x.clone())
+            };
+            let weights = Tensor::<4>::random(y.dims(), Distribution::Normal(0.0, 1.0), &device)
+                .cast(case.dtype);
+            (y, weights, x)
+        };
+        let (y_ours, weights, x_ours) = run(true);
+        let (y_burn, _, x_burn) = run(false);
+        assert_eq!(y_ours.dims(), y_burn.dims());
+        assert_eq!(y_ours.dtype(), case.dtype);
+        assert!(
+            relative_diff(y_ours.clone(), y_burn.clone()) < 1e-5,
+            "values differ"
+        );
+
+        let grads_ours = (y_ours.clone() * weights.clone()).sum().backward();
+        let grads_burn = (y_burn * weights).sum().backward();
+        let dw = |g| conv.weight.grad(g).expect("a weight gradient");
+        let db = |g| {
+            let bias = conv.bias.as_ref().expect("a bias");
+            bias.grad(g).expect("a bias gradient")
+        };
+        assert!(
+            relative_diff(dw(&grads_ours), dw(&grads_burn)) < 1e-5,
+            "dW differs"
+        );
+        assert!(
+            relative_diff(db(&grads_ours), db(&grads_burn)) < 1e-5,
+            "db differs"
+        );
+        if case.input_grad {
+            let dx_ours = x_ours.grad(&grads_ours).expect("an input gradient");
+            let dx_burn = x_burn.grad(&grads_burn).expect("an input gradient");
+            assert!(relative_diff(dx_ours, dx_burn) < 1e-5, "dx differs");
+        } else {
+            assert!(x_ours.grad(&grads_ours).is_none());
+        }
+        y_ours.dims()
+    }
+
+    #[test]
+    fn lenet_first_layer_one_channel_same_padding_no_input_gradient() {
+        let case = Case {
+            input_grad: false,
+            size: [12, 12],
+            ..Case::new([1, 6], [5, 5], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(case), [3, 6, 12, 12]);
+    }
+
+    #[test]
+    fn three_channels_same_and_valid_padding() {
+        assert_eq!(
+            check(Case::new([3, 4], [3, 3], PaddingConfig2d::Same)),
+            [3, 4, 9, 8]
+        );
+        assert_eq!(
+            check(Case::new([3, 4], [3, 3], PaddingConfig2d::Valid)),
+            [3, 4, 7, 6]
+        );
+        // LeNet's second layer: 6 channels in, a 5x5 kernel, no padding.
+        assert_eq!(
+            check(Case::new([6, 16], [5, 5], PaddingConfig2d::Valid)),
+            [3, 16, 5, 4]
+        );
+    }
+
+    #[test]
+    fn stride_two_with_asymmetric_same_padding_and_explicit_padding() {
+        // 9 rows, kernel 3, stride 2: 5 outputs, padding 1 + 1; 8 columns: 4 outputs, 0 + 1.
+        let same = Case {
+            stride: [2, 2],
+            ..Case::new([3, 5], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(same), [3, 5, 5, 4]);
+        let explicit = Case {
+            stride: [2, 1],
+            ..Case::new([2, 3], [3, 2], PaddingConfig2d::Explicit(2, 1, 0, 3))
+        };
+        // rows: (9 + 2 + 0 − 3) / 2 + 1 = 5; columns: (8 + 1 + 3 − 2) / 1 + 1 = 11.
+        assert_eq!(check(explicit), [3, 3, 5, 11]);
+    }
+
+    #[test]
+    fn pointwise_kernel_and_kernel_larger_than_the_padded_border() {
+        assert_eq!(
+            check(Case::new([4, 2], [1, 1], PaddingConfig2d::Valid)),
+            [3, 2, 9, 8]
+        );
+        // A 7x7 kernel with padding 3 on a 9x8 image: some taps never touch the image.
+        let wide = Case::new([2, 3], [7, 7], PaddingConfig2d::Explicit(3, 3, 3, 3));
+        assert_eq!(check(wide), [3, 3, 9, 8]);
+    }
+
+    #[test]
+    fn one_image_and_an_odd_batch_split_across_threads() {
+        let one = Case {
+            batch: 1,
+            ..Case::new([3, 4], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(one), [1, 4, 9, 8]);
+        let seven = Case {
+            batch: 7,
+            ..Case::new([2, 4], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(seven), [7, 4, 9, 8]);
+    }
+
+    #[test]
+    fn double_precision_takes_burns_path_and_agrees() {
+        let case = Case {
+            dtype: DType::F64,
+            ..Case::new([3, 4], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(case), [3, 4, 9, 8]);
+    }
+
+    #[test]
+    fn transposed_input_without_autodiff_and_a_layer_without_bias() {
+        let device = Device::flex();
+        let conv = Conv2dConfig::new([3, 4], [3, 3])
+            .with_padding(PaddingConfig2d::Same)
+            .init(&device);
+        // A non-contiguous input: the last two dimensions swapped.
+        let x = Tensor::<4>::random([2, 3, 6, 5], Distribution::Normal(0.0, 1.0), &device)
+            .swap_dims(2, 3);
+        let ours = shared::conv::conv2d(&conv, x.clone());
+        assert!(relative_diff(ours, conv.forward(x.clone())) < 1e-5);
+        let no_bias = Conv2dConfig::new([3, 4], [3, 3])
+            .with_bias(false)
+            .init(&device);
+        assert!(
+            relative_diff(
+                shared::conv::conv2d(&no_bias, x.clone()),
+                no_bias.forward(x)
+            ) < 1e-6
+        );
+    }
+
+    /// Max-pooling: values and the input's gradient equal burn's `MaxPool2d::forward`.
+    fn check_pool(pool: MaxPool2d, size: [usize; 2], dtype: DType) -> [usize; 4] {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let x = Tensor::<4>::random(
+            [3, 2, size[0], size[1]],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        )
+        .cast(dtype);
+        let run = |ours: bool| {
+            let x = x.clone().detach().require_grad();
+            let y = if ours {
+                shared::conv::max_pool2d(&pool, x.clone())
+            } else {
+                pool.forward(x.clone())
+            };
+            (y, x)
+        };
+        let (y_ours, x_ours) = run(true);
+        let (y_burn, x_burn) = run(false);
+        assert_eq!(y_ours.dims(), y_burn.dims());
+        assert_eq!(y_ours.dtype(), dtype);
+        assert!(
+            relative_diff(y_ours.clone(), y_burn.clone()) < 1e-7,
+            "values differ"
+        );
+        let weights =
+            Tensor::<4>::random(y_ours.dims(), Distribution::Normal(0.0, 1.0), &device).cast(dtype);
+        let grads_ours = (y_ours.clone() * weights.clone()).sum().backward();
+        let grads_burn = (y_burn * weights).sum().backward();
+        let dx_ours = x_ours.grad(&grads_ours).expect("an input gradient");
+        let dx_burn = x_burn.grad(&grads_burn).expect("an input gradient");
+        assert!(relative_diff(dx_ours, dx_burn) < 1e-7, "dx differs");
+        y_ours.dims()
+    }
+
+    #[test]
+    fn max_pool_values_and_gradients_equal_burns() {
+        let two = || MaxPool2dConfig::new([2, 2]).init();
+        assert_eq!(check_pool(two(), [8, 8], DType::F32), [3, 2, 4, 4]);
+        // Odd sizes: the last row and column fill no window and get no gradient.
+        assert_eq!(check_pool(two(), [9, 7], DType::F32), [3, 2, 4, 3]);
+        let wide = MaxPool2dConfig::new([2, 3]).with_strides([2, 3]).init();
+        assert_eq!(check_pool(wide, [6, 9], DType::F32), [3, 2, 3, 3]);
+        assert_eq!(check_pool(two(), [8, 8], DType::F64), [3, 2, 4, 4]);
+    }
+
+    #[test]
+    fn overlapping_or_padded_pooling_falls_back_to_burns() {
+        let overlapping = MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).init();
+        assert_eq!(check_pool(overlapping, [9, 8], DType::F32), [3, 2, 4, 3]);
+        let padded = MaxPool2dConfig::new([2, 2])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init();
+        assert_eq!(check_pool(padded, [8, 8], DType::F32), [3, 2, 5, 5]);
+    }
+
+    #[test]
+    fn max_pool_without_autodiff_keeps_a_nan() {
+        let device = Device::flex();
+        let pool = MaxPool2dConfig::new([2, 2]).init();
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                vec![1.0f32, f32::NAN, 3.0, 2.0, 0.0, 5.0, -1.0, 4.0],
+                [1, 1, 2, 4],
+            ),
+            &device,
+        );
+        let values = |y: Tensor<4>| y.into_data().try_to_vec::<f32>().unwrap();
+        let ours = values(shared::conv::max_pool2d(&pool, x.clone()));
+        assert!(ours[0].is_nan());
+        assert_eq!(ours[1], 4.0);
+        let burns = values(pool.forward(x));
+        assert!(burns[0].is_nan() && burns[1] == 4.0, "burn gives {burns:?}");
+    }
+}

@@ -11,6 +11,7 @@
 //! | [`batchers`] | from items to tensors: the batchers more than one lab uses |
 //! | [`chars`] | character models (labs 5 and 6): windows, batches, text generation |
 //! | [`recurrent`] | SimpleRNN and LSTM layers whose recurrence has its own backward pass (BPTT) |
+//! | [`conv`] | a 2-D convolution with its own forward and backward pass on flex (im2col + gemm) |
 //! | [`layers`] | dense layers initialised as Keras does, for comparisons with a Keras reference |
 //! | [`cli`] | the flags every lab takes (`--epochs`, `--device`, `--full`, `--quick`, …) |
 //! | [`device`] | turning `--device` into a burn [`Device`](burn::tensor::Device) |
@@ -22,6 +23,7 @@
 pub mod batchers;
 pub mod chars;
 pub mod cli;
+pub mod conv;
 pub mod data;
 pub mod device;
 pub mod error;

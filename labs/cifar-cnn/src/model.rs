@@ -20,6 +20,9 @@
 //! an extra non-linearity between them. Dropout switches off a random share of the values
 //! while training only, so that no unit can rely on one particular other unit.
 //!
+//! The convolutions and poolings run through [`shared::conv`]: burn's functions, with forward
+//! and backward passes written for the CPU backend (`docs/benchmarks.md`).
+//!
 //! The stronger variant (`batch_norm: true`) normalises each convolution's output over the
 //! batch before the ReLU (batch normalisation): every layer then sees inputs of a steady
 //! scale, which allows larger steps and trains faster.
@@ -31,6 +34,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use shared::conv::{conv2d, max_pool2d};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 
@@ -64,7 +68,7 @@ impl ConvBlock {
 
     /// conv → (batch norm) → ReLU.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = self.conv.forward(x);
+        let x = conv2d(&self.conv, x);
         let x = match &self.norm {
             Some(norm) => norm.forward(x),
             None => x,
@@ -111,9 +115,9 @@ impl CifarCnn {
     /// Images `[batch, 3, 32, 32]` → class scores (logits) `[batch, 10]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self.conv2.forward(self.conv1.forward(images)); // [batch, 32, 32, 32]
-        let x = self.dropout1.forward(self.pool1.forward(x)); // [batch, 32, 16, 16]
+        let x = self.dropout1.forward(max_pool2d(&self.pool1, x)); // [batch, 32, 16, 16]
         let x = self.conv4.forward(self.conv3.forward(x)); // [batch, 64, 16, 16]
-        let x = self.dropout2.forward(self.pool2.forward(x)); // [batch, 64, 8, 8]
+        let x = self.dropout2.forward(max_pool2d(&self.pool2, x)); // [batch, 64, 8, 8]
         let x = x.flatten::<2>(1, 3); // [batch, 4096]
         let x = self.dropout3.forward(relu(self.dense1.forward(x))); // [batch, 512]
         self.dense2.forward(x) // [batch, 10]
@@ -153,7 +157,7 @@ impl CifarCnn {
             &x.dims(),
             model.conv2.num_params(),
         );
-        let x = model.pool1.forward(x);
+        let x = max_pool2d(&model.pool1, x);
         row("pool1", "MaxPool2d 2x2", &x.dims(), 0);
         row("dropout1", "Dropout 0.25", &x.dims(), 0);
         let x = model.conv3.forward(x);
@@ -170,7 +174,7 @@ impl CifarCnn {
             &x.dims(),
             model.conv4.num_params(),
         );
-        let x = model.pool2.forward(x);
+        let x = max_pool2d(&model.pool2, x);
         row("pool2", "MaxPool2d 2x2", &x.dims(), 0);
         row("dropout2", "Dropout 0.25", &x.dims(), 0);
         let x = x.flatten::<2>(1, 3);

@@ -12,6 +12,11 @@
 //!                                                      61,706 in all
 //! ```
 //!
+//! The convolutions and poolings run through [`shared::conv::conv2d`] and
+//! [`shared::conv::max_pool2d`]: the same functions as burn's `Conv2d::forward` and
+//! `MaxPool2d::forward` (same weights, same numbers), with forward and backward passes written
+//! for the CPU backend (see `docs/benchmarks.md` for what that gained).
+//!
 //! The 1998 network used tanh and average pooling ("subsampling"); like the lecture's Keras
 //! version we use ReLU and max pooling, which train faster and to a better accuracy.
 
@@ -19,6 +24,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use shared::conv::{conv2d, max_pool2d};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 
@@ -71,10 +77,10 @@ impl LeNet {
     /// changes which of four values is the largest, so `pool(relu(x)) == relu(pool(x))`
     /// exactly, and the ReLU (forward and backward) then runs on a quarter of the values.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.c1.forward(images); // [batch, 6, 28, 28]
-        let x = self.activation.forward(self.s2.forward(x)); // [batch, 6, 14, 14]
-        let x = self.c3.forward(x); // [batch, 16, 10, 10]
-        let x = self.activation.forward(self.s4.forward(x)); // [batch, 16, 5, 5]
+        let x = conv2d(&self.c1, images); // [batch, 6, 28, 28]
+        let x = self.activation.forward(max_pool2d(&self.s2, x)); // [batch, 6, 14, 14]
+        let x = conv2d(&self.c3, x); // [batch, 16, 10, 10]
+        let x = self.activation.forward(max_pool2d(&self.s4, x)); // [batch, 16, 5, 5]
         let x = x.flatten::<2>(1, 3); // [batch, 400]
         let x = self.activation.forward(self.f5.forward(x)); // [batch, 120]
         let x = self.activation.forward(self.f6.forward(x)); // [batch, 84]
@@ -84,10 +90,10 @@ impl LeNet {
     /// What the two convolution stages see: C1's maps `[batch, 6, 28, 28]` and C3's maps
     /// `[batch, 16, 10, 10]`, after the activation.
     pub fn feature_maps(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let c1 = self.activation.forward(self.c1.forward(images));
+        let c1 = self.activation.forward(conv2d(&self.c1, images));
         let c3 = self
             .activation
-            .forward(self.c3.forward(self.s2.forward(c1.clone())));
+            .forward(conv2d(&self.c3, max_pool2d(&self.s2, c1.clone())));
         (c1, c3)
     }
 
@@ -110,13 +116,13 @@ impl LeNet {
         };
         let x = Tensor::<4>::zeros([1, 1, 28, 28], device);
         row("input", "Input", &x.dims(), 0);
-        let x = self.c1.forward(x);
+        let x = conv2d(&self.c1, x);
         row("C1", "Conv2d 5x5 same", &x.dims(), self.c1.num_params());
-        let x = self.s2.forward(x);
+        let x = max_pool2d(&self.s2, x);
         row("S2", "MaxPool2d 2x2", &x.dims(), 0);
-        let x = self.c3.forward(x);
+        let x = conv2d(&self.c3, x);
         row("C3", "Conv2d 5x5 valid", &x.dims(), self.c3.num_params());
-        let x = self.s4.forward(x);
+        let x = max_pool2d(&self.s4, x);
         row("S4", "MaxPool2d 2x2", &x.dims(), 0);
         let x = x.flatten::<2>(1, 3);
         row("flatten", "Flatten", &x.dims(), 0);
