@@ -13,7 +13,7 @@ reviews=${2:-25000}
 extra=${3:-}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 data=${BURN_LABS_DATA:-../shared/datasets}
-cargo build --release -q -p lab-imdb-lstm --example imdb_lstm_bench
+cargo build -q -p lab-imdb-lstm --example imdb_lstm_bench
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
@@ -23,7 +23,7 @@ export RAYON_NUM_THREADS=2
 for round in $(seq "$rounds"); do
   echo "# round $round: $(uptime)"
   # shellcheck disable=SC2086
-  BURN_LABS_DATA="$data" target/release/examples/imdb_lstm_bench 1 "$reviews" $extra
+  BURN_LABS_DATA="$data" target/debug/examples/imdb_lstm_bench 1 "$reviews" $extra
   # shellcheck disable=SC2086
   TF_CPP_MIN_LOG_LEVEL=3 "$python" bench/keras_imdb_lstm.py "$data/imdb/aclImdb_labeled.tar.gz" \
     --train-reviews "$reviews" --epochs 1 --path both --threads 2 --no-test $extra 2>/dev/null

@@ -16,7 +16,7 @@ seed=${3:-${SEED:-42}}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=${OUT:-runs/bench-imdb-regularization}
 mkdir -p "$out"
-cargo build --release -q -p lab-imdb-regularization
+cargo build -q -p lab-imdb-regularization
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# seed $seed, $rounds round(s), burn then Keras in each"
@@ -27,7 +27,7 @@ for k in $(seq 1 "$rounds"); do
   echo "# round $k"
   echo "# rust, before: $(uptime)"
   start=$(date +%s)
-  target/release/lab-imdb-regularization --full --data-dir "$data" --seed "$seed" --out "$out" \
+  target/debug/lab-imdb-regularization --full --data-dir "$data" --seed "$seed" --out "$out" \
     | tee "$out/rust$tag.log"
   echo "# rust: $(( $(date +%s) - start )) s wall, after: $(uptime)"
   run=$(grep '^  run folder' "$out/rust$tag.log" | tail -1 | awk '{print $3}')  # this run's

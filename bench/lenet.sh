@@ -8,14 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
-cargo build --release -q -p lab-lenet --example bench
+cargo build -q -p lab-lenet --example bench
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
 echo "# load before: $(uptime)"
 for round in $(seq "$rounds"); do
   echo "# round $round"
-  RAYON_NUM_THREADS=2 target/release/examples/bench 5 100
-  "$python" bench/keras_lenet.py --threads 2 --repeats 5 --steps 100
+  RAYON_NUM_THREADS=2 target/debug/examples/bench 5 100
+  TF_CPP_MIN_LOG_LEVEL=3 "$python" bench/keras_lenet.py --threads 2 --repeats 5 --steps 100 2>/dev/null
 done
 echo "# load after: $(uptime)"

@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 out=${1:-/tmp/mpg-bench}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 mkdir -p "$out"
-cargo build --release -q -p lab-mpg-earlystop
+cargo build -q -p lab-mpg-earlystop
 echo "# $(date -u +%FT%TZ) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# load before: $(uptime)"
 for seed in 1 2 3 4 5; do
   start=$(date +%s.%N)
-  RAYON_NUM_THREADS=2 target/release/lab-mpg-earlystop --seed "$seed" --out "$out" > "$out/seed-$seed.log"
+  RAYON_NUM_THREADS=2 target/debug/lab-mpg-earlystop --seed "$seed" --out "$out" > "$out/seed-$seed.log"
   end=$(date +%s.%N)
   run=$(ls -d "$out"/mpg-earlystop/*/ | tail -1)
   python3 - "$run" "$seed" "$start" "$end" <<'PY'

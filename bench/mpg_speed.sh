@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=$(mktemp -d)
-cargo build --release -q -p lab-mpg-earlystop
+cargo build -q -p lab-mpg-earlystop
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# load before: $(uptime)"
 for round in $(seq "$rounds"); do
   echo "# round $round"
-  RAYON_NUM_THREADS=2 target/release/lab-mpg-earlystop --seed 1 --out "$out" > "$out/lab.log"
+  RAYON_NUM_THREADS=2 target/debug/lab-mpg-earlystop --seed 1 --out "$out" > "$out/lab.log"
   run=$(ls -d "$out"/mpg-earlystop/*/ | tail -1)
   python3 - "$run" <<'PY'
 import json, statistics, sys

@@ -10,17 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
-cargo build --release -q -p lab-alice-lstm --example recurrent_bench
+cargo build -q -p lab-alice-lstm --example recurrent_bench
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
 echo "# load before: $(uptime)"
 export RAYON_NUM_THREADS=2 TF_THREADS=2
 # The slow variants once (they take about a second per batch).
-target/release/examples/recurrent_bench 3 3 lstm-steps lstm-burn rnn-steps rnn-burn
+target/debug/examples/recurrent_bench 3 3 lstm-steps lstm-burn rnn-steps rnn-burn
 for round in $(seq "$rounds"); do
   echo "# round $round"
-  target/release/examples/recurrent_bench 3 10 lstm-lab rnn-lab
+  target/debug/examples/recurrent_bench 3 10 lstm-lab rnn-lab
   TF_CPP_MIN_LOG_LEVEL=3 "$python" bench/keras_rnn.py 3 10 lstm rnn 2>/dev/null
 done
 echo "# load after: $(uptime)"

@@ -14,7 +14,7 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=${OUT:-runs/bench-word2vec}
 corpus="$out/imdb-tokens.txt"
 mkdir -p "$out"
-cargo build --release -q -p lab-word2vec
+cargo build -q -p lab-word2vec
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "# threads: 2 on both sides (--threads 2; gensim workers=2)"
@@ -22,7 +22,7 @@ echo "# load before: $(uptime)"
 for k in $(seq 1 "$rounds"); do
   echo "# round $k: $(uptime)"
   dump=(); if [ "$k" = 1 ]; then dump=(--dump-corpus "$corpus"); fi
-  target/release/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 \
+  target/debug/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 \
     "${dump[@]}" --out "$out" | grep -E '^  (speed|corpus|vocabulary|loss|run folder)'
   run=$(ls -d "$out"/word2vec/* | tail -1)
   if [ "$k" = 1 ]; then

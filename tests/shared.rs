@@ -2082,21 +2082,23 @@ mod convolution {
     }
 
     #[test]
-    fn max_pool_without_autodiff_keeps_a_nan() {
+    fn max_pool_without_autodiff_ignores_a_nan_like_f32_max() {
+        // The course's pooling takes the maximum as `f32::max` does (a NaN loses to any
+        // number; all-NaN gives NaN) in both of its loops (2x2 and any other window); burn's
+        // pooling returns the NaN. Everything else is equal (the tests above).
         let device = Device::flex();
-        let pool = MaxPool2dConfig::new([2, 2]).init();
-        let x = Tensor::<4>::from_data(
-            TensorData::new(
-                vec![1.0f32, f32::NAN, 3.0, 2.0, 0.0, 5.0, -1.0, 4.0],
-                [1, 1, 2, 4],
-            ),
-            &device,
-        );
         let values = |y: Tensor<4>| y.into_data().try_to_vec::<f32>().unwrap();
-        let ours = values(shared::conv::max_pool2d(&pool, x.clone()));
-        assert!(ours[0].is_nan());
-        assert_eq!(ours[1], 4.0);
-        let burns = values(pool.forward(x));
-        assert!(burns[0].is_nan() && burns[1] == 4.0, "burn gives {burns:?}");
+        let nan = f32::NAN;
+        let x = |data: Vec<f32>, shape: [usize; 4]| {
+            Tensor::<4>::from_data(TensorData::new(data, shape), &device)
+        };
+        let two = MaxPool2dConfig::new([2, 2]).init();
+        let square = x(vec![1.0, nan, 3.0, 2.0, 0.0, 5.0, -1.0, 4.0], [1, 1, 2, 4]);
+        assert_eq!(values(shared::conv::max_pool2d(&two, square)), [5.0, 4.0]);
+        let all_nan = x(vec![nan; 4], [1, 1, 2, 2]);
+        assert!(values(shared::conv::max_pool2d(&two, all_nan))[0].is_nan());
+        let wide = MaxPool2dConfig::new([1, 3]).with_strides([1, 3]).init();
+        let row = x(vec![nan, 2.0, 1.0, 0.5, nan, 0.25], [1, 1, 1, 6]);
+        assert_eq!(values(shared::conv::max_pool2d(&wide, row)), [2.0, 0.5]);
     }
 }

@@ -2,7 +2,7 @@
 //! batch 64, on the bundled CIFAR-10 images.
 //!
 //! ```text
-//! cargo run -p lab-cifar-cnn --example bench -- [repeats] [steps]
+//! cargo run -p lab-cifar-cnn --example cifar_bench -- [repeats] [steps]
 //! ```
 //!
 //! Prints the median images/s over the repeats and where a step's time goes. Compare with

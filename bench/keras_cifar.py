@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Keras/TensorFlow-CPU reference for lab 2's training-throughput benchmark.
+
+The same network as labs/cifar-cnn's plain variant (Keras's cifar10_cnn example with
+`same` padding throughout: 32, 32, pool, dropout 0.25, 64, 64, pool, dropout 0.25,
+dense 512, dropout 0.5, dense 10; 2,168,362 parameters), Adam 1e-3, batch 64, on the
+bundled CIFAR-10 images normalised per channel. Prints the median images/s of
+steady-state training, measured two ways: `model.fit` over the timed images and a
+`train_on_batch` loop, each after a warm-up. Used only for benchmarks:
+
+    python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu
+    /tmp/tfvenv/bin/python bench/keras_cifar.py [--threads 2] [--repeats 3] [--steps 20]
+"""
+import argparse
+import gzip
+import json
+import os
+import statistics
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--threads", type=int, default=0, help="TF intra/inter-op threads (0 = TF default)")
+parser.add_argument("--repeats", type=int, default=3)
+parser.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
+args = parser.parse_args()
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+if args.threads:
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+
+path = os.path.join(os.path.dirname(__file__), "..", "datasets", "cifar-10",
+                    "cifar-10-batches-bin", "data_batch_1.bin.gz")
+with gzip.open(path) as f:
+    records = np.frombuffer(f.read(), dtype=np.uint8).reshape(-1, 1 + 3 * 32 * 32)
+y = records[:, 0].astype("int64")
+x = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype("float32") / 255.0
+x = (x - x.mean(axis=(0, 1, 2))) / x.std(axis=(0, 1, 2))
+
+batch = 64
+conv = lambda filters: keras.layers.Conv2D(filters, 3, padding="same", activation="relu")  # noqa: E731
+model = keras.Sequential([
+    keras.Input((32, 32, 3)),
+    conv(32), conv(32), keras.layers.MaxPooling2D(2), keras.layers.Dropout(0.25),
+    conv(64), conv(64), keras.layers.MaxPooling2D(2), keras.layers.Dropout(0.25),
+    keras.layers.Flatten(),
+    keras.layers.Dense(512, activation="relu"), keras.layers.Dropout(0.5),
+    keras.layers.Dense(10),
+])
+assert model.count_params() == 2168362, model.count_params()
+model.compile(optimizer=keras.optimizers.Adam(1e-3),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+
+need = args.steps * batch
+reps = -(-need // len(x))
+xs = np.concatenate([x] * reps)[:need]
+ys = np.concatenate([y] * reps)[:need]
+
+model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0)  # warm-up (graph tracing)
+fit_rates = []
+for _ in range(args.repeats):
+    start = time.perf_counter()
+    model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+    fit_rates.append(need / (time.perf_counter() - start))
+
+for s in range(3):  # warm-up: train_on_batch traces its own function on the first call
+    model.train_on_batch(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch])
+loop_rates = []
+for _ in range(args.repeats):
+    start = time.perf_counter()
+    for s in range(args.steps):
+        model.train_on_batch(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch])
+    loop_rates.append(need / (time.perf_counter() - start))
+
+print(json.dumps({
+    "framework": f"keras {keras.__version__} / tensorflow {tf.__version__}",
+    "network": "lab 2 plain",
+    "threads": args.threads or "default",
+    "batch": batch,
+    "fit_images_per_s_median": round(statistics.median(fit_rates)),
+    "train_on_batch_images_per_s_median": round(statistics.median(loop_rates)),
+    "fit_all": [round(r) for r in fit_rates],
+    "train_on_batch_all": [round(r) for r in loop_rates],
+}))
