@@ -3,7 +3,7 @@
 //! Adam, batch 64. Steady state (forward + backward + optimiser), synthetic tokens.
 //!
 //! ```text
-//! cargo run --release -p lab-alice-lstm --example recurrent_bench -- [repeats] [steps] [variants…]
+//! cargo run -p lab-alice-lstm --example recurrent_bench -- [repeats] [steps] [variants…]
 //! ```
 //!
 //! Variants: `lstm-lab` (the labs' LSTM: recurrence as one op with hand-written BPTT),

@@ -2,7 +2,7 @@
 //! full data, hours each) together, as `--compare` does for the two it trains itself.
 //!
 //! ```text
-//! cargo run --release -p lab-cifar-cnn --example variants -- RUN_FOLDER RUN_FOLDER... OUT.png
+//! cargo run -p lab-cifar-cnn --example variants -- RUN_FOLDER RUN_FOLDER... OUT.png
 //! ```
 //!
 //! Each line is labelled with the run's variant, its epochs and its last held-out accuracy.

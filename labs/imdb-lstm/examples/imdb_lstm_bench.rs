@@ -2,7 +2,7 @@
 //! with `bench/keras_imdb_lstm.py` (`bench/imdb_lstm.sh` alternates the two).
 //!
 //! ```text
-//! cargo run --release -p lab-imdb-lstm --example imdb_lstm_bench -- [epochs] [reviews] [--bidirectional]
+//! cargo run -p lab-imdb-lstm --example imdb_lstm_bench -- [epochs] [reviews] [--bidirectional]
 //! ```
 //!
 //! The same data as the Keras script: the 25,000 training reviews of

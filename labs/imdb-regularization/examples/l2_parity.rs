@@ -22,7 +22,7 @@
 //!
 //! ```text
 //! BURN_LABS_DATA=/work/shared/datasets \
-//!     cargo run --release -p lab-imdb-regularization --example l2_parity -- --model l2 --epochs 3
+//!     cargo run -p lab-imdb-regularization --example l2_parity -- --model l2 --epochs 3
 //! ... --example l2_parity -- --model l2 --epochs 20 --repeat-order --no-export --tag burn_repeat_l2
 //! ```
 

@@ -1,7 +1,7 @@
 //! Training throughput of LeNet-5 (forward + backward + Adam), steady state, batch 128.
 //!
 //! ```text
-//! cargo run --release -p lab-lenet --example bench -- [repeats] [steps]
+//! cargo run -p lab-lenet --example bench -- [repeats] [steps]
 //! ```
 //!
 //! Prints the median samples/s over the repeats, and where a step's time goes (forward,
