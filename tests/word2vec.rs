@@ -9,7 +9,7 @@ use burn::optim::SgdConfig;
 use burn::prelude::*;
 use burn::tensor::activation::log_sigmoid;
 use lab_word2vec::config::{CorpusDefaults, LabConfig, Objective, Word2VecConfig};
-use lab_word2vec::corpus::{self, Corpus};
+use lab_word2vec::corpus::{self, Corpus, Text};
 use lab_word2vec::eval::{self, Analogy, Embeddings};
 use lab_word2vec::output;
 use lab_word2vec::sgns::{self, SharedRows, Tables};
@@ -54,8 +54,23 @@ fn words_are_lower_case_with_apostrophes_kept_inside() {
 }
 
 #[test]
+fn a_text_stores_each_word_once_and_gives_its_sentences_back() {
+    let mut text = Text::from(corpus::parse_lines("b a c\nc b d"));
+    text.push::<&str>(&[]); // an empty sentence is not kept
+    assert_eq!(text.words, strings(&["b", "a", "c", "d"]));
+    assert_eq!(text.sentences, [vec![0, 1, 2], vec![2, 0, 3]]);
+    assert_eq!(text.sentence(1), ["c", "b", "d"]);
+    assert_eq!((text.len(), text.word_count()), (2, 6));
+    assert_eq!(text.counts(), [2, 1, 2, 1]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corpus.txt");
+    corpus::dump(&text, &path).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "b a c\nc b d\n");
+}
+
+#[test]
 fn vocabulary_is_ordered_by_count_then_first_appearance_and_drops_rare_words() {
-    let sentences = corpus::parse_lines("b a c\nc b d\ne c a\nf");
+    let sentences = Text::from(corpus::parse_lines("b a c\nc b d\ne c a\nf"));
     // Counts: c 3, b 2, a 2, d 1, e 1, f 1; b was seen before a, d before e before f.
     let all = Vocab::build(&sentences, 1);
     assert_eq!(all.words, strings(&["c", "b", "a", "d", "e", "f"]));
@@ -439,7 +454,7 @@ fn config(
 
 /// Two words that are never seen together but always in the same company (synonyms), and
 /// others in other company.
-fn planted_synonyms() -> Vec<Vec<String>> {
+fn planted_synonyms() -> Text {
     let mut text = String::new();
     for place in ["sofa", "couch"] {
         for who in ["cat", "dog", "child", "guest"] {
@@ -451,12 +466,12 @@ fn planted_synonyms() -> Vec<Vec<String>> {
         text += &format!("the {who} watches the rain over the sea\n");
         text += &format!("a {who} hears thunder in the storm\n");
     }
-    corpus::parse_lines(&text)
+    Text::from(corpus::parse_lines(&text))
 }
 
-fn train(sentences: &[Vec<String>], config: &LabConfig) -> (Embeddings, Vec<sgns::EpochStats>) {
+fn train(sentences: &Text, config: &LabConfig) -> (Embeddings, Vec<sgns::EpochStats>) {
     let vocab = Vocab::build(sentences, 1);
-    let encoded: Vec<Vec<u32>> = sentences.iter().map(|s| vocab.encode(s)).collect();
+    let encoded = vocab.encode_text(sentences);
     let keep = vocab::keep_probabilities(&vocab.counts, config.word2vec.sample);
     let trained = training::train_vectors(
         &vocab,
@@ -527,7 +542,7 @@ fn one_thread_gives_the_same_vectors_every_time_and_two_threads_learn_too() {
     assert_synonyms_learned(&embeddings, &history, "two threads");
 }
 
-fn toy() -> Vec<Vec<String>> {
+fn toy() -> Text {
     corpus::load(Corpus::Toy, &DataSource::Sample, false).unwrap()
 }
 

@@ -95,13 +95,13 @@ pub fn run(args: &CommonArgs, options: &Options) -> Result<Outcome> {
             thousands(SOFTMAX_MAX_VOCAB)
         );
     }
-    let encoded: Vec<Vec<u32>> = sentences.iter().map(|s| vocab.encode(s)).collect();
+    let encoded = vocab.encode_text(&sentences);
     let keep = vocab::keep_probabilities(&vocab.counts, w2v.sample);
     let corpus_line = format!(
         "{}: {} sentences, {} words",
         source_name(w2v.corpus, &source),
         thousands(sentences.len()),
-        thousands(corpus::word_count(&sentences))
+        thousands(sentences.word_count())
     );
     print!(
         "{}",

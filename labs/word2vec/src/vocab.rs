@@ -20,6 +20,8 @@ use anyhow::{Result, bail};
 use shared::report::thousands;
 use shared::rng::Rng;
 
+use crate::corpus::Text;
+
 /// The words kept for training, by rank, with their counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vocab {
@@ -34,28 +36,29 @@ pub struct Vocab {
 }
 
 impl Vocab {
-    /// Counts the words of `sentences` and keeps those seen at least `min_count` times.
-    pub fn build(sentences: &[Vec<String>], min_count: u64) -> Vocab {
-        let all = shared::text::Vocabulary::count(
-            sentences.iter().map(|s| s.iter().map(String::as_str)),
-            1,
-        );
-        let (kept, dropped): (Vec<_>, Vec<_>) = all
-            .words
+    /// Counts the words of `text` and keeps those seen at least `min_count` times.
+    pub fn build(text: &Text, min_count: u64) -> Vocab {
+        let counts = text.counts();
+        // `text.words` is in order of first appearance; a stable sort keeps that order among
+        // equal counts.
+        let mut order: Vec<usize> = (0..counts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+        let (kept, dropped): (Vec<usize>, Vec<usize>) = order
             .into_iter()
-            .partition(|(_, count)| *count >= min_count.max(1));
-        let index = kept
+            .partition(|&i| counts[i] >= min_count.max(1));
+        let words: Vec<String> = kept.iter().map(|&i| text.words[i].clone()).collect();
+        let index = words
             .iter()
             .enumerate()
-            .map(|(id, (w, _))| (w.clone(), id as u32))
+            .map(|(id, w)| (w.clone(), id as u32))
             .collect();
         Vocab {
-            counts: kept.iter().map(|(_, c)| *c).collect(),
-            words: kept.into_iter().map(|(w, _)| w).collect(),
+            counts: kept.iter().map(|&i| counts[i]).collect(),
+            words,
             index,
             min_count,
             dropped_words: dropped.len(),
-            dropped_occurrences: dropped.iter().map(|(_, c)| *c).sum(),
+            dropped_occurrences: dropped.iter().map(|&i| counts[i]).sum(),
         }
     }
 
@@ -78,8 +81,18 @@ impl Vocab {
 
     /// A sentence as word ids; words outside the vocabulary are left out (as word2vec.c and
     /// gensim do: the words around them become neighbours).
-    pub fn encode(&self, sentence: &[String]) -> Vec<u32> {
-        sentence.iter().filter_map(|w| self.id(w)).collect()
+    pub fn encode<S: AsRef<str>>(&self, sentence: &[S]) -> Vec<u32> {
+        sentence.iter().filter_map(|w| self.id(w.as_ref())).collect()
+    }
+
+    /// Every sentence of `text` as word ids (see [`Vocab::encode`]); each distinct word is
+    /// looked up once.
+    pub fn encode_text(&self, text: &Text) -> Vec<Vec<u32>> {
+        let ids: Vec<Option<u32>> = text.words.iter().map(|w| self.id(w)).collect();
+        text.sentences
+            .iter()
+            .map(|s| s.iter().filter_map(|&i| ids[i as usize]).collect())
+            .collect()
     }
 
     /// The word's id, or an error that says why it has none.
