@@ -6,33 +6,40 @@
 #
 #   python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install gensim scipy
 #   bash bench/word2vec.sh [data-dir] [rounds]       # ../shared/datasets, 3
+#   MODE=cbow bash bench/word2vec.sh                 # CBOW on both sides instead
+#   BASELINE=0 ...                                   # skip the PPMI + SVD baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/datasets}
 rounds=${2:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=${OUT:-runs/bench-word2vec}
+mode=${MODE:-skipgram}
+baseline=${BASELINE:-1}
 corpus="$out/imdb-tokens.txt"
 mkdir -p "$out"
 cargo build -q -p lab-word2vec
 echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# simd: $(grep -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-echo "# threads: 2 on both sides (--threads 2; gensim workers=2)"
+echo "# threads: 2 on both sides (--threads 2; gensim workers=2); mode: $mode"
 echo "# load before: $(uptime)"
 for k in $(seq 1 "$rounds"); do
   echo "# round $k: $(uptime)"
   dump=(); if [ "$k" = 1 ]; then dump=(--dump-corpus "$corpus"); fi
-  target/debug/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 \
-    "${dump[@]}" --out "$out" | grep -E '^  (speed|corpus|vocabulary|loss|run folder)'
+  /usr/bin/time -f "  peak RSS %M kB, wall %e s" \
+    target/debug/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 --mode "$mode" \
+    "${dump[@]}" --out "$out" 2>&1 | grep -E '^  (speed|corpus|vocabulary|loss|run folder|peak RSS)'
   run=$(ls -d "$out"/word2vec/* | tail -1)
   if [ "$k" = 1 ]; then
-    "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --lab-vectors "$run/vectors.vec"
+    "$python" bench/gensim_word2vec.py "$corpus" --mode "$mode" --workers 2 --lab-vectors "$run/vectors.vec"
   else
-    "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --no-eval
+    "$python" bench/gensim_word2vec.py "$corpus" --mode "$mode" --workers 2 --no-eval
   fi
-  "$python" bench/gensim_word2vec.py "$corpus" --workers 2 --corpus-file --no-eval
+  "$python" bench/gensim_word2vec.py "$corpus" --mode "$mode" --workers 2 --corpus-file --no-eval
 done
 echo "# load after: $(uptime)"
-echo "# count-based baseline"
-"$python" bench/ppmi_svd.py "$corpus"
+if [ "$baseline" = 1 ]; then
+  echo "# count-based baseline"
+  "$python" bench/ppmi_svd.py "$corpus"
+fi
 echo "# end $(date -u +%FT%TZ)"

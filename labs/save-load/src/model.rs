@@ -5,6 +5,9 @@
 //! must instead come from data, as in Keras's `Sequential`: a `Vec` of an enum, walked in
 //! order by `forward`. The config travels with the module (`#[module(skip)]`: it holds no
 //! parameters), so a model always knows the architecture it was built from.
+//!
+//! Convolutions and poolings run through `shared::conv` (burn's functions, with passes written
+//! for the CPU backend), as in labs 1 and 2.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -12,6 +15,7 @@ use burn::nn::{Dropout, DropoutConfig, Identity, Linear, LinearConfig, PaddingCo
 use burn::prelude::*;
 use burn::tensor::activation;
 use shared::batchers::MnistBatch;
+use shared::conv::{conv2d, max_pool2d};
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 
@@ -124,9 +128,9 @@ impl Sequential {
                     Layer::Conv2D(conv),
                     LayerConfig::Conv2D { activation, .. },
                     Values::Images(x),
-                ) => Values::Images(activate(conv.forward(x), *activation)),
+                ) => Values::Images(activate(conv2d(conv, x), *activation)),
                 (Layer::MaxPooling2D(pool), _, Values::Images(x)) => {
-                    Values::Images(pool.forward(x))
+                    Values::Images(max_pool2d(pool, x))
                 }
                 // Channels first: the vector is channel 0's rows, then channel 1's, …
                 (Layer::Flatten(_), _, Values::Images(x)) => Values::Vectors(x.flatten(1, 3)),

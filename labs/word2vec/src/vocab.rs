@@ -82,7 +82,10 @@ impl Vocab {
     /// A sentence as word ids; words outside the vocabulary are left out (as word2vec.c and
     /// gensim do: the words around them become neighbours).
     pub fn encode<S: AsRef<str>>(&self, sentence: &[S]) -> Vec<u32> {
-        sentence.iter().filter_map(|w| self.id(w.as_ref())).collect()
+        sentence
+            .iter()
+            .filter_map(|w| self.id(w.as_ref()))
+            .collect()
     }
 
     /// Every sentence of `text` as word ids (see [`Vocab::encode`]); each distinct word is
