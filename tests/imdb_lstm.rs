@@ -262,11 +262,14 @@ fn predict_on_a_saved_quick_run_gives_the_model_in_memorys_probability() {
         bidirectional: true,
         // Active while training only: the reloaded model must predict as the one in memory.
         dropout: 0.3,
+        lr_decay: 0.5,
         maxlen: 50,
         baseline: false,
         test: true,
     };
     let outcome = training::run(&args, options).unwrap();
+    let saved = std::fs::read_to_string(outcome.run.path.join("config.json")).unwrap();
+    assert!(saved.contains("\"lr_decay\": 0.5"), "{saved}");
     let device = Device::flex();
     let text = "One of the best films I have seen: moving, funny and wonderfully acted.";
     let predictor = Predictor::load(&outcome.run.path, &device).unwrap();

@@ -40,6 +40,10 @@ struct Args {
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
 
+    /// Multiply the learning rate by this after every epoch (1 keeps it constant)
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    lr_decay: f64,
+
     /// Reviews are padded and cut (at the front) to this many word indices
     #[arg(long, default_value_t = 200)]
     maxlen: usize,
@@ -89,6 +93,7 @@ fn run(args: &Args) -> Result<()> {
             units: args.units,
             bidirectional: args.bidirectional,
             dropout: args.dropout,
+            lr_decay: args.lr_decay,
             maxlen: args.maxlen,
             baseline: !args.no_baseline,
             test: !args.no_test,

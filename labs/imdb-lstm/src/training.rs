@@ -81,6 +81,8 @@ pub struct Options {
     pub bidirectional: bool,
     /// Dropout on the word vectors and the last state while training (0: none).
     pub dropout: f64,
+    /// Per-epoch learning-rate factor (1: constant, as the Keras example).
+    pub lr_decay: f64,
     pub maxlen: usize,
     pub baseline: bool,
     /// Evaluate on the test reviews at the end.
@@ -113,7 +115,14 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
             options.dropout
         );
     }
+    if !(options.lr_decay > 0.0 && options.lr_decay <= 1.0) {
+        anyhow::bail!(
+            "--lr-decay multiplies the learning rate after every epoch: above 0 and at most 1, not {}",
+            options.lr_decay
+        );
+    }
     let session = LAB.start(args, |data, fit| {
+        let fit = fit.with_lr_decay(options.lr_decay);
         let baseline = options.baseline.then(|| baseline_config(args.mode(), &fit));
         Ok(LabConfig::new(
             data.with_validation_split(VALIDATION_SPLIT),
