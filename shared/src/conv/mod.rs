@@ -117,17 +117,27 @@ pub trait ConvKernels: Backend {
         options: ConvOptions<2>,
         wanted: Wanted,
     ) -> ConvGrads<Self> {
-        let dx = wanted.x.then(|| {
-            Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone())
-        });
-        let dw = wanted.weight.then(|| {
-            Self::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone())
-        });
-        let db = wanted
-            .bias
-            .then(|| Self::conv2d_bias_backward(x, bias, grad));
-        (dx, dw, db)
+        burn_conv_backward::<Self>(x, weight, bias, grad, options, wanted)
     }
+}
+
+/// burn's own backward pass of a convolution: three separate operations.
+fn burn_conv_backward<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    bias: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    options: ConvOptions<2>,
+    wanted: Wanted,
+) -> ConvGrads<B> {
+    let dx = wanted
+        .x
+        .then(|| B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()));
+    let dw = wanted.weight.then(|| {
+        B::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone())
+    });
+    let db = wanted.bias.then(|| B::conv2d_bias_backward(x, bias, grad));
+    (dx, dw, db)
 }
 
 impl ConvKernels for burn::backend::Flex {
@@ -142,21 +152,7 @@ impl ConvKernels for burn::backend::Flex {
         if flex::applies(&x, &weight, &bias, &options) {
             flex::backward(&x, &weight, &grad, &options, wanted)
         } else {
-            let dx = wanted.x.then(|| {
-                Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone())
-            });
-            let dw = wanted.weight.then(|| {
-                Self::conv2d_weight_backward(
-                    x.clone(),
-                    weight.clone(),
-                    grad.clone(),
-                    options.clone(),
-                )
-            });
-            let db = wanted
-                .bias
-                .then(|| Self::conv2d_bias_backward(x, bias, grad));
-            (dx, dw, db)
+            burn_conv_backward::<Self>(x, weight, bias, grad, options, wanted)
         }
     }
 }
@@ -326,16 +322,7 @@ pub trait PoolKernels: Backend {
         x: FloatTensor<Self>,
         kernel: [usize; 2],
     ) -> (FloatTensor<Self>, PoolTrace<Self>) {
-        let pooled = Self::max_pool2d_with_indices(
-            x.clone(),
-            kernel,
-            kernel,
-            [0, 0],
-            [1, 1],
-            false,
-            IntDType::I64,
-        );
-        (pooled.output, PoolTrace::Indices(x, pooled.indices))
+        burn_pool_traced::<Self>(x, kernel)
     }
 
     fn max_pool_backward(
@@ -344,23 +331,39 @@ pub trait PoolKernels: Backend {
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         match trace {
-            PoolTrace::Indices(x, indices) => {
-                Self::max_pool2d_with_indices_backward(
-                    x,
-                    kernel,
-                    kernel,
-                    [0, 0],
-                    [1, 1],
-                    false,
-                    grad,
-                    indices,
-                )
-                .x_grad
-            }
+            PoolTrace::Indices(x, indices) => burn_pool_backward::<Self>(x, indices, kernel, grad),
             // Only flex's forward pass makes flat traces, and flex overrides this method.
             PoolTrace::Flat(_) => unreachable!("a flat pooling trace outside the flex backend"),
         }
     }
+}
+
+/// burn's own pooling, keeping the indices of the maxima for the backward pass.
+fn burn_pool_traced<B: Backend>(
+    x: FloatTensor<B>,
+    kernel: [usize; 2],
+) -> (FloatTensor<B>, PoolTrace<B>) {
+    let pooled = B::max_pool2d_with_indices(
+        x.clone(),
+        kernel,
+        kernel,
+        [0, 0],
+        [1, 1],
+        false,
+        IntDType::I64,
+    );
+    (pooled.output, PoolTrace::Indices(x, pooled.indices))
+}
+
+/// burn's own backward pass of pooling, from the indices of the maxima.
+fn burn_pool_backward<B: Backend>(
+    x: FloatTensor<B>,
+    indices: IntTensor<B>,
+    kernel: [usize; 2],
+    grad: FloatTensor<B>,
+) -> FloatTensor<B> {
+    B::max_pool2d_with_indices_backward(x, kernel, kernel, [0, 0], [1, 1], false, grad, indices)
+        .x_grad
 }
 
 impl PoolKernels for burn::backend::Flex {
@@ -372,16 +375,7 @@ impl PoolKernels for burn::backend::Flex {
             let (y, trace) = flex::max_pool(&x, kernel);
             (y, PoolTrace::Flat(trace))
         } else {
-            let pooled = Self::max_pool2d_with_indices(
-                x.clone(),
-                kernel,
-                kernel,
-                [0, 0],
-                [1, 1],
-                false,
-                IntDType::I64,
-            );
-            (pooled.output, PoolTrace::Indices(x, pooled.indices))
+            burn_pool_traced::<Self>(x, kernel)
         }
     }
 
@@ -392,19 +386,7 @@ impl PoolKernels for burn::backend::Flex {
     ) -> FloatTensor<Self> {
         match trace {
             PoolTrace::Flat(trace) => flex::max_pool_backward(&trace, &grad),
-            PoolTrace::Indices(x, indices) => {
-                Self::max_pool2d_with_indices_backward(
-                    x,
-                    kernel,
-                    kernel,
-                    [0, 0],
-                    [1, 1],
-                    false,
-                    grad,
-                    indices,
-                )
-                .x_grad
-            }
+            PoolTrace::Indices(x, indices) => burn_pool_backward::<Self>(x, indices, kernel, grad),
         }
     }
 }

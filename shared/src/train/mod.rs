@@ -3,7 +3,8 @@
 //! * [`task`]: multi-class, binary and regression outputs, their losses and metrics;
 //! * [`history`]: every metric of every epoch, as Keras's `History` keeps them;
 //! * [`callbacks`]: early stopping, checkpoints, the progress bar, the history file;
-//! * [`fit`](mod@fit): [`fit`](fn@fit), [`evaluate`] and [`predict`].
+//! * [`fit`](mod@fit): [`fit`](fn@fit), [`evaluate`] and [`predict`];
+//! * [`throughput`]: timed training steps, for the benchmarks beside Keras.
 //!
 //! A lab describes one step of its lesson by implementing [`Supervised`] (forward pass and
 //! loss for a batch) and [`Batcher`] (how a batch is built from item indices); [`fit`](fn@fit) does
@@ -13,6 +14,7 @@ pub mod callbacks;
 pub mod fit;
 pub mod history;
 pub mod task;
+pub mod throughput;
 
 pub use callbacks::{
     Callback, Control, EachEpoch, EarlyStopping, EarlyStoppingConfig, ModelCheckpoint, epoch_line,
