@@ -8,14 +8,15 @@
 #   bash bench/imdb_lstm.sh [rounds] [reviews] [extra flags for both, e.g. --bidirectional]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 rounds=${1:-3}
 reviews=${2:-25000}
 extra=${3:-}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 data=${BURN_LABS_DATA:-../shared/datasets}
 cargo build -q -p lab-imdb-lstm --example imdb_lstm_bench
-echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
 echo "# data: $data/imdb, $reviews training reviews, one timed epoch per side per round"
 echo "# load before: $(uptime)"

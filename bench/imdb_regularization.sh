@@ -10,6 +10,8 @@
 #   ROUNDS=3 SEED=7 OUT=/tmp/imdb-bench bash bench/imdb_regularization.sh   # or by env
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 data=${1:-../shared/datasets}
 rounds=${2:-${ROUNDS:-1}}
 seed=${3:-${SEED:-42}}
@@ -17,8 +19,7 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=${OUT:-runs/bench-imdb-regularization}
 mkdir -p "$out"
 cargo build -q -p lab-imdb-regularization
-echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# seed $seed, $rounds round(s), burn then Keras in each"
 for k in $(seq 1 "$rounds"); do
   # One round keeps the old file names; more rounds get a suffix each.

@@ -13,9 +13,7 @@ import argparse
 import gzip
 import json
 import os
-import statistics
 import struct
-import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=0, help="TF intra/inter-op threads (0 = TF default)")
@@ -27,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
+from keras_timing import measure  # noqa: E402
 
 if args.threads:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -58,34 +57,9 @@ model.compile(optimizer=keras.optimizers.Adam(1e-3),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               metrics=["accuracy"])
 
-# Enough data for `steps` batches per repeat.
-need = args.steps * batch
-reps = -(-need // len(x))
-xs = np.concatenate([x] * reps)[:need]
-ys = np.concatenate([y] * reps)[:need]
-
-model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0)  # warm-up (graph tracing)
-fit_rates = []
-for _ in range(args.repeats):
-    start = time.perf_counter()
-    model.fit(xs, ys, batch_size=batch, epochs=1, verbose=0, shuffle=False)
-    fit_rates.append(need / (time.perf_counter() - start))
-
-for s in range(3):  # warm-up: train_on_batch traces its own function on the first call
-    model.train_on_batch(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch])
-loop_rates = []
-for _ in range(args.repeats):
-    start = time.perf_counter()
-    for s in range(args.steps):
-        model.train_on_batch(xs[s * batch:(s + 1) * batch], ys[s * batch:(s + 1) * batch])
-    loop_rates.append(need / (time.perf_counter() - start))
-
+timing = measure(model, x, y, batch, args.steps, args.repeats, "samples")
 print(json.dumps({
     "framework": f"keras {keras.__version__} / tensorflow {tf.__version__}",
     "threads": args.threads or "default",
-    "batch": batch,
-    "fit_samples_per_s_median": round(statistics.median(fit_rates)),
-    "train_on_batch_samples_per_s_median": round(statistics.median(loop_rates)),
-    "fit_all": [round(r) for r in fit_rates],
-    "train_on_batch_all": [round(r) for r in loop_rates],
+    **timing,
 }))

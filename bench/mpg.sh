@@ -9,12 +9,13 @@
 #   bash bench/mpg.sh [out-folder]      # one JSON line per measurement on stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 out=${1:-/tmp/mpg-bench}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 mkdir -p "$out"
 cargo build -q -p lab-mpg-earlystop
-echo "# $(date -u +%FT%TZ) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# load before: $(uptime)"
 for seed in 1 2 3 4 5; do
   start=$(date +%s.%N)

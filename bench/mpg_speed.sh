@@ -9,12 +9,13 @@
 #   bash bench/mpg_speed.sh [rounds] > docs/mpg-speed-<date>.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 rounds=${1:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=$(mktemp -d)
 cargo build -q -p lab-mpg-earlystop
-echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# load before: $(uptime)"
 for round in $(seq "$rounds"); do
   echo "# round $round"

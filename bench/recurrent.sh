@@ -8,11 +8,12 @@
 #   bash bench/recurrent.sh [rounds]    # one JSON line per measurement on stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 rounds=${1:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
 cargo build -q -p lab-alice-lstm --example recurrent_bench
-echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -m1 -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
 echo "# load before: $(uptime)"
 export RAYON_NUM_THREADS=2 TF_THREADS=2

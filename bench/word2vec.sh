@@ -10,6 +10,8 @@
 #   BASELINE=0 ...                                   # skip the PPMI + SVD baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/host.sh
+source bench/host.sh
 data=${1:-../shared/datasets}
 rounds=${2:-3}
 python=${PYTHON:-/tmp/tfvenv/bin/python}
@@ -19,8 +21,7 @@ baseline=${BASELINE:-1}
 corpus="$out/imdb-tokens.txt"
 mkdir -p "$out"
 cargo build -q -p lab-word2vec
-echo "# $(date -u +%FT%TZ) $(nproc) cores:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-echo "# simd: $(grep -o -w -E 'avx512f|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+host_header
 echo "# threads: 2 on both sides (--threads 2; gensim workers=2); mode: $mode"
 echo "# load before: $(uptime)"
 for k in $(seq 1 "$rounds"); do
