@@ -1833,6 +1833,7 @@ mod convolution {
         /// Whether the input needs a gradient (a network's first layer does not).
         input_grad: bool,
         dtype: DType,
+        bias: bool,
     }
 
     impl Case {
@@ -1846,6 +1847,7 @@ mod convolution {
                 padding,
                 input_grad: true,
                 dtype: DType::F32,
+                bias: true,
             }
         }
     }
@@ -1856,6 +1858,7 @@ mod convolution {
         let device = Device::flex().autodiff();
         device.seed(11);
         let conv: Conv2d = Conv2dConfig::new(case.channels, case.kernel)
+            .with_bias(case.bias)
             .with_stride(case.stride)
             .with_padding(case.padding.clone())
             .init(&device);
@@ -1902,18 +1905,17 @@ mod convolution {
         let grads_ours = (y_ours.clone() * weights.clone()).sum().backward();
         let grads_burn = (y_burn * weights).sum().backward();
         let dw = |g| conv.weight.grad(g).expect("a weight gradient");
-        let db = |g| {
-            let bias = conv.bias.as_ref().expect("a bias");
-            bias.grad(g).expect("a bias gradient")
-        };
         assert!(
             relative_diff(dw(&grads_ours), dw(&grads_burn)) < 1e-5,
             "dW differs"
         );
-        assert!(
-            relative_diff(db(&grads_ours), db(&grads_burn)) < 1e-5,
-            "db differs"
-        );
+        if let Some(bias) = &conv.bias {
+            let db = |g| bias.grad(g).expect("a bias gradient");
+            assert!(
+                relative_diff(db(&grads_ours), db(&grads_burn)) < 1e-5,
+                "db differs"
+            );
+        }
         if case.input_grad {
             let dx_ours = x_ours.grad(&grads_ours).expect("an input gradient");
             let dx_burn = x_burn.grad(&grads_burn).expect("an input gradient");
@@ -1990,6 +1992,34 @@ mod convolution {
             ..Case::new([2, 4], [3, 3], PaddingConfig2d::Same)
         };
         assert_eq!(check(seven), [7, 4, 9, 8]);
+    }
+
+    #[test]
+    fn a_layer_without_bias_takes_the_fast_path_with_a_zero_bias() {
+        // EfficientNet's pointwise convolutions (1x1, no bias, a batch norm after them).
+        let pointwise = Case {
+            bias: false,
+            ..Case::new([4, 6], [1, 1], PaddingConfig2d::Valid)
+        };
+        assert_eq!(check(pointwise), [3, 6, 9, 8]);
+        let stem = Case {
+            bias: false,
+            stride: [2, 2],
+            ..Case::new([3, 4], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(stem), [3, 4, 5, 4]);
+    }
+
+    #[test]
+    fn grouped_convolutions_run_burns() {
+        let device = Device::flex();
+        let depthwise = Conv2dConfig::new([4, 4], [3, 3])
+            .with_groups(4)
+            .with_padding(PaddingConfig2d::Same)
+            .init(&device);
+        let x = Tensor::<4>::random([2, 4, 6, 5], Distribution::Normal(0.0, 1.0), &device);
+        let ours = shared::conv::conv2d(&depthwise, x.clone());
+        assert!(relative_diff(ours, depthwise.forward(x)) < 1e-6);
     }
 
     #[test]

@@ -260,12 +260,14 @@ fn efficientnet_port_matches_an_independent_reimplementation() {
     )
     .unwrap();
     // Those tiny variances also magnify float rounding (1 / sqrt(var + eps) is up to 30):
-    // summed in another order than PyTorch's, the logits agree to 3e-3, while each of the
+    // summed in another order than PyTorch's, the logits agree to 3e-3 with burn's
+    // convolution and to 0.02 with the course's (shared::conv, whose sums run in yet another
+    // order; the well-conditioned tests above agree to 1e-4 and 1e-5), while each of the
     // mistakes the JSON lists moves them by 1.7 or more.
     assert_close(
         model.forward(sin_images(2, 64, &device)),
         &reference["logits"],
-        1e-2,
+        5e-2,
     );
 }
 

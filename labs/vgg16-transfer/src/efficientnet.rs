@@ -41,6 +41,7 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation::relu6;
 use serde::{Deserialize, Serialize};
+use shared::conv::conv2d;
 use shared::report::LayerRow;
 
 /// One MBConv block.
@@ -225,10 +226,10 @@ impl MbConv {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let (Some(expand), Some(bn)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(bn.forward(expand.forward(x)));
+            x = relu6(bn.forward(conv2d(expand, x)));
         }
-        x = relu6(self.bn1.forward(self.depthwise_conv.forward(x)));
-        x = self.bn2.forward(self.project_conv.forward(x));
+        x = relu6(self.bn1.forward(conv2d(&self.depthwise_conv, x)));
+        x = self.bn2.forward(conv2d(&self.project_conv, x));
         if self.skip { x + input } else { x }
     }
 }
@@ -251,7 +252,7 @@ impl EfficientNet {
     /// Images `[batch, 3, h, w]` (sides multiples of 32) → the output of blocks `..until`
     /// (stem included): where a partly frozen network hands over to its trainable top.
     pub fn trunk(&self, images: Tensor<4>, until: usize) -> Tensor<4> {
-        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(images)));
+        let mut x = relu6(self.bn0.forward(conv2d(&self.conv_stem, images)));
         for block in &self.blocks[..until.min(self.blocks.len())] {
             x = block.forward(x);
         }
@@ -264,7 +265,7 @@ impl EfficientNet {
         for block in &self.blocks[from.min(self.blocks.len())..] {
             x = block.forward(x);
         }
-        let x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+        let x = relu6(self.bn1.forward(conv2d(&self.conv_head, x)));
         x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3)
     }
 

@@ -30,6 +30,7 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxP
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use shared::conv::{conv2d, max_pool2d};
 use shared::report::LayerRow;
 
 /// The shape of a VGG network. The defaults are VGG-16; the tests build tiny VGGs with the
@@ -150,9 +151,9 @@ impl Vgg {
         let mut convs = self.features.iter().skip(first_conv);
         for &n in &self.config.convs[range] {
             for conv in convs.by_ref().take(n) {
-                x = relu(conv.forward(x));
+                x = relu(conv2d(conv, x));
             }
-            x = self.pool.forward(x);
+            x = max_pool2d(&self.pool, x);
         }
         x
     }

@@ -224,11 +224,16 @@ impl<B: ConvOps + ConvKernels, C: CheckpointStrategy> ConvOps for Autodiff<B, C>
 
 /// `conv.forward(x)`, computed by the course's convolution where it applies: the same
 /// function (same weights, padding, stride; tested against burn's) with its own backward
-/// pass on flex. A layer without a bias runs burn's `Conv2d::forward`.
+/// pass on flex. Grouped (depthwise) and dilated convolutions run burn's `Conv2d::forward`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups != 1 || conv.dilation != [1, 1] {
+        return conv.forward(x);
+    }
+    let weight = conv.weight.val();
+    // A layer without a bias gets a zero one, a constant: no gradient is asked for it.
     let bias = match &conv.bias {
-        Some(bias) if conv.groups == 1 && conv.dilation == [1, 1] => bias,
-        _ => return conv.forward(x),
+        Some(bias) => bias.val(),
+        None => Tensor::<1>::zeros([weight.dims()[0]], &weight.device()).cast(weight.dtype()),
     };
     let [_, _, height, width] = x.dims();
     let [kh, kw] = conv.kernel_size;
@@ -241,8 +246,8 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
     Tensor::from_dispatch(Dispatch::conv2d_biased(
         x.into_dispatch(),
-        conv.weight.val().into_dispatch(),
-        bias.val().into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
         options,
     ))
 }
