@@ -26,17 +26,13 @@
 //! **Threads (Hogwild!).** word2vec.c and gensim split the corpus between threads that
 //! update the same tables without any locking: two threads rarely touch the same row at the
 //! same moment, and when they do, one update is partly lost, which SGD shrugs off (Recht et
-//! al., 2011). [`SharedRows`] is that, written so that it stays within Rust's rules: every
-//! value of a shared table is an `AtomicU32` (an f32's bits) read and written with relaxed
-//! ordering, which on x86 and ARM compiles to the same plain loads and stores as before. A
-//! thread copies the rows an example needs into its own buffers, computes there (with SIMD),
-//! and writes them back; another thread's write in between is lost, as in word2vec.c. (An
-//! earlier version handed out `&mut [f32]` rows to several threads at once: the same machine
-//! code, but a data race, which Rust defines as undefined behaviour.) With `--threads 1`
-//! nothing is shared and every run with the same seed gives the same vectors.
+//! al., 2011). [`SharedRows`] is that: the one place in the lab where Rust's guarantees are
+//! set aside, on purpose, for speed. With `--threads 1` nothing is shared and every run
+//! with the same seed gives the same vectors.
 
+use std::marker::PhantomData;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
@@ -77,52 +73,44 @@ impl Tables {
 }
 
 /// A table whose rows several threads read and update at the same time, without locks
-/// (Hogwild!): each value an `AtomicU32` holding an f32's bits, accessed with relaxed
-/// ordering. See the module's documentation.
+/// (Hogwild!). See the module's documentation.
 pub struct SharedRows<'a> {
-    values: &'a [AtomicU32],
+    ptr: *mut f32,
+    rows: usize,
     dim: usize,
+    _table: PhantomData<&'a mut [f32]>,
 }
+
+// SAFETY: the pointer comes from a `&mut [f32]` that outlives `'a`; sharing it between
+// threads is the Hogwild! data race described above, accepted deliberately.
+unsafe impl Send for SharedRows<'_> {}
+unsafe impl Sync for SharedRows<'_> {}
 
 impl<'a> SharedRows<'a> {
     pub fn new(table: &'a mut [f32], dim: usize) -> SharedRows<'a> {
         assert!(dim > 0 && table.len().is_multiple_of(dim));
-        // SAFETY: `AtomicU32` has the size and alignment of `u32`, which are those of `f32`;
-        // the table is borrowed mutably for 'a, so during 'a it is reached only through these
-        // atomics (`AtomicU32::from_mut_slice`, not yet stable, does the same).
-        let values = unsafe { &*(table as *mut [f32] as *const [AtomicU32]) };
-        SharedRows { values, dim }
-    }
-
-    fn row(&self, id: u32) -> &[AtomicU32] {
-        let start = id as usize * self.dim;
-        &self.values[start..start + self.dim]
-    }
-
-    /// Copies row `id` into `out`.
-    #[inline(always)]
-    pub fn load(&self, id: u32, out: &mut [f32]) {
-        for (o, v) in out.iter_mut().zip(self.row(id)) {
-            *o = f32::from_bits(v.load(Ordering::Relaxed));
+        SharedRows {
+            rows: table.len() / dim,
+            dim,
+            ptr: table.as_mut_ptr(),
+            _table: PhantomData,
         }
     }
 
-    /// Writes `values` into row `id`.
+    /// Row `id`, to read and update in place.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds no other reference to this row (in this thread) while it uses the
+    /// slice. Other threads may read and write the same row meanwhile: that is the Hogwild!
+    /// race (lost or mixed updates, never memory outside the table).
     #[inline(always)]
-    pub fn store(&self, id: u32, values: &[f32]) {
-        for (v, x) in self.row(id).iter().zip(values) {
-            v.store(x.to_bits(), Ordering::Relaxed);
-        }
-    }
-
-    /// Row `id` `+= alpha · x` (read, add, write back: not one atomic step, so another
-    /// thread's write to the same value in between is lost, as in Hogwild!).
-    #[inline(always)]
-    pub fn add(&self, id: u32, alpha: f32, x: &[f32]) {
-        for (v, x) in self.row(id).iter().zip(x) {
-            let sum = f32::from_bits(v.load(Ordering::Relaxed)) + alpha * x;
-            v.store(sum.to_bits(), Ordering::Relaxed);
-        }
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn row(&self, id: u32) -> &mut [f32] {
+        let id = id as usize;
+        assert!(id < self.rows, "row {id} of a table of {} rows", self.rows);
+        // SAFETY: in bounds (checked above); exclusivity is the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(id * self.dim), self.dim) }
     }
 }
 
@@ -183,8 +171,6 @@ pub fn sigmoid_and_loss(f: f32, label: f32) -> (f32, f32) {
 /// The loss is [`sigmoid_and_loss`] summed over the targets, with the logarithms added up
 /// as the logarithm of a product (each factor `1 + e^(−|z|)` lies in (1, 2]): one logarithm
 /// per example instead of one per target, which took a quarter of the training time.
-///
-/// `v` is scratch space for one row (`dim` values).
 #[inline(always)]
 pub fn negative_sampling(
     h: &[f32],
@@ -192,13 +178,14 @@ pub fn negative_sampling(
     targets: &[u32],
     lr: f32,
     grad_h: &mut [f32],
-    v: &mut [f32],
 ) -> f32 {
     let mut outside = 0.0f32; // Σ max(−z, 0)
     let mut product = 1.0f64; // Π (1 + e^(−|z|))
     for (k, &t) in targets.iter().enumerate() {
         let label = if k == 0 { 1.0 } else { 0.0 };
-        output.load(t, v);
+        // SAFETY: the only reference to this row of `output` in this thread (h and grad_h
+        // are rows of the input table or buffers of their own).
+        let v = unsafe { output.row(t) };
         let f = dot(h, v);
         let (sigma, e) = sigmoid_parts(f);
         let z = if k == 0 { f } else { -f };
@@ -207,7 +194,6 @@ pub fn negative_sampling(
         let g = sigma - label;
         axpy(g, v, grad_h);
         axpy(-lr * g, h, v);
-        output.store(t, v);
     }
     outside + product.ln() as f32
 }
@@ -296,8 +282,6 @@ struct Scratch {
     targets: Vec<u32>,
     hidden: Vec<f32>,
     grad: Vec<f32>,
-    /// A row of the output table, while an example uses it.
-    row: Vec<f32>,
 }
 
 /// Loss sum and counts of a stretch of training.
@@ -365,7 +349,6 @@ impl Shared<'_> {
             targets,
             hidden,
             grad,
-            row,
         } = scratch;
         let (input, output, settings) = (&self.input, &self.output, self.settings);
         subsample(sentence, self.keep, rng, kept);
@@ -379,26 +362,24 @@ impl Shared<'_> {
             let window = window_range(len, centre, reduced_window(settings.window, rng));
             match settings.architecture {
                 Architecture::Skipgram => {
-                    // The centre's vector predicts each neighbour in turn; it is updated after
-                    // each (in `hidden`, written back once the window is done).
-                    input.load(kept[centre], hidden);
+                    // The centre's vector predicts each neighbour in turn.
+                    // SAFETY: the only reference to this row of `input` here.
+                    let h = unsafe { input.row(kept[centre]) };
                     for j in window.filter(|&j| j != centre) {
                         fill_targets(targets, kept[j], settings.negative, self.noise, rng);
                         grad.fill(0.0);
-                        let loss = negative_sampling(hidden, output, targets, lr, grad, row);
-                        counts.loss += f64::from(loss);
+                        counts.loss += f64::from(negative_sampling(h, output, targets, lr, grad));
                         counts.examples += 1;
-                        axpy(-lr, grad, hidden);
+                        axpy(-lr, grad, h);
                     }
-                    input.store(kept[centre], hidden);
                 }
                 Architecture::Cbow => {
                     // The mean of the neighbours' vectors predicts the centre.
                     hidden.fill(0.0);
                     let mut n = 0;
                     for j in window.clone().filter(|&j| j != centre) {
-                        input.load(kept[j], row);
-                        axpy(1.0, row, hidden);
+                        // SAFETY: read only, one row at a time.
+                        axpy(1.0, unsafe { input.row(kept[j]) }, hidden);
                         n += 1;
                     }
                     if n == 0 {
@@ -408,13 +389,13 @@ impl Shared<'_> {
                     hidden.iter_mut().for_each(|x| *x *= inverse);
                     fill_targets(targets, kept[centre], settings.negative, self.noise, rng);
                     grad.fill(0.0);
-                    let loss = negative_sampling(hidden, output, targets, lr, grad, row);
-                    counts.loss += f64::from(loss);
+                    counts.loss += f64::from(negative_sampling(hidden, output, targets, lr, grad));
                     counts.examples += 1;
                     // word2vec.c (and gensim's default) give every context word the whole
                     // gradient of the mean, not 1/n of it: the learning rate 0.05 is tuned so.
                     for j in window.filter(|&j| j != centre) {
-                        input.add(kept[j], -lr, grad);
+                        // SAFETY: one row at a time.
+                        axpy(-lr, grad, unsafe { input.row(kept[j]) });
                     }
                 }
             }
@@ -443,7 +424,6 @@ impl Shared<'_> {
         let mut scratch = Scratch {
             hidden: vec![0.0; dim],
             grad: vec![0.0; dim],
-            row: vec![0.0; dim],
             ..Scratch::default()
         };
         #[cfg(target_arch = "x86_64")]
