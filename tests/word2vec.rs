@@ -318,6 +318,29 @@ fn negative_sampling_gradients_equal_autodiff() {
 }
 
 #[test]
+fn a_noise_word_drawn_twice_in_one_example_moves_from_where_its_first_use_left_it() {
+    // Computed here by hand: row 1 is a noise word (label 0) twice, updated in place.
+    let dim = 3;
+    let h = [0.5f32, -1.0, 0.25];
+    let lr = 0.5f32;
+    let start = vec![0.1f32, 0.2, 0.3, -0.4, 0.5, -0.6];
+    let mut table = start.clone();
+    {
+        let rows = SharedRows::new(&mut table, dim);
+        sgns::negative_sampling(&h, &rows, &[0, 1, 1], lr, &mut vec![0.0; dim]);
+    }
+    let sigmoid = |f: f32| 1.0 / (1.0 + (-f).exp());
+    let mut row1 = start[dim..].to_vec();
+    for _ in 0..2 {
+        let g = sigmoid(sgns::dot(&h, &row1));
+        for (v, x) in row1.iter_mut().zip(h) {
+            *v -= lr * g * x;
+        }
+    }
+    assert!(max_abs_diff(&table[dim..], &row1) < 1e-6, "{:?} vs {row1:?}", &table[dim..]);
+}
+
+#[test]
 fn cbow_hidden_gradient_equals_autodiff_and_each_context_word_gets_all_of_it() {
     let dim = 9;
     let mut rng = Rng::new(8);
