@@ -337,7 +337,11 @@ fn a_noise_word_drawn_twice_in_one_example_moves_from_where_its_first_use_left_i
             *v -= lr * g * x;
         }
     }
-    assert!(max_abs_diff(&table[dim..], &row1) < 1e-6, "{:?} vs {row1:?}", &table[dim..]);
+    assert!(
+        max_abs_diff(&table[dim..], &row1) < 1e-6,
+        "{:?} vs {row1:?}",
+        &table[dim..]
+    );
 }
 
 #[test]
