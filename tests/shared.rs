@@ -1995,6 +1995,33 @@ mod convolution {
     }
 
     #[test]
+    fn tiny_images_where_some_taps_never_touch_the_image() {
+        // A 5x5 `same` kernel on a 1x1 image: most taps fall in the padding.
+        let one_pixel = Case {
+            size: [1, 1],
+            ..Case::new([2, 3], [5, 5], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(one_pixel), [3, 3, 1, 1]);
+        let two_pixels = Case {
+            size: [2, 2],
+            ..Case::new([2, 3], [7, 7], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(two_pixels), [3, 3, 2, 2]);
+        // Padding only on the right: the last column of the kernel never touches the image.
+        let right = Case {
+            size: [1, 1],
+            ..Case::new([1, 2], [1, 3], PaddingConfig2d::Explicit(0, 0, 0, 2))
+        };
+        assert_eq!(check(right), [3, 2, 1, 1]);
+        // A 1x1 kernel with padding at the end only: not the image itself any more.
+        let padded_pointwise = Case {
+            size: [2, 2],
+            ..Case::new([1, 2], [1, 1], PaddingConfig2d::Explicit(0, 0, 1, 0))
+        };
+        assert_eq!(check(padded_pointwise), [3, 2, 3, 2]);
+    }
+
+    #[test]
     fn a_layer_without_bias_takes_the_fast_path_with_a_zero_bias() {
         // EfficientNet's pointwise convolutions (1x1, no bias, a batch norm after them).
         let pointwise = Case {

@@ -10,7 +10,8 @@ use super::{ConvGrads, Wanted, output_shape};
 
 type FlexTensor = FloatTensor<Flex>;
 
-/// Whether the fast path applies: f32 tensors, no groups, no dilation.
+/// Whether the fast path applies: f32 tensors, no groups, no dilation, no empty dimension
+/// (burn's own convolution handles those).
 pub(super) fn applies(
     x: &FlexTensor,
     weight: &FlexTensor,
@@ -20,6 +21,12 @@ pub(super) fn applies(
     [x, weight, bias].iter().all(|t| t.dtype() == DType::F32)
         && options.groups == 1
         && options.dilation == [1, 1]
+        && !x.shape().dims::<4>().contains(&0)
+        && !weight.shape().dims::<4>().contains(&0)
+}
+
+pub(super) fn is_f32(tensor: &FlexTensor) -> bool {
+    tensor.dtype() == DType::F32
 }
 
 /// Sizes of one convolution.
@@ -76,9 +83,12 @@ impl Geometry {
         self.channels * self.kernel[0] * self.kernel[1]
     }
 
-    /// A 1x1 kernel with stride 1 and no padding: `cols` is the image itself.
+    /// A 1x1 kernel with stride 1 and no padding (the output the size of the input): `cols`
+    /// is the image itself.
     fn pointwise(&self) -> bool {
-        self.kernel == [1, 1] && self.stride == [1, 1] && self.pad == [0, 0]
+        self.kernel == [1, 1]
+            && self.stride == [1, 1]
+            && [self.out_height, self.out_width] == [self.height, self.width]
     }
 
     /// The output columns `ow` whose input column `ow·s + k − pad` lies inside `0..len`.
@@ -120,6 +130,9 @@ impl Geometry {
                         for d in &mut dst[ow_hi..] {
                             *d = 0.0;
                         }
+                        if ow_lo == ow_hi {
+                            continue; // this tap never reaches the image in this row
+                        }
                         let first = ow_lo * sw + kj - self.pad[1];
                         if sw == 1 {
                             copy_short(&mut dst[ow_lo..ow_hi], &src[first..first + ow_hi - ow_lo]);
@@ -154,6 +167,9 @@ impl Geometry {
                     for oh in oh_lo..oh_hi {
                         let ih = oh * sh + ki - self.pad[0];
                         let dst = &mut channel[ih * self.width..(ih + 1) * self.width];
+                        if ow_lo == ow_hi {
+                            continue; // this tap never reaches the image in this row
+                        }
                         let src = &row[oh * ow_n + ow_lo..oh * ow_n + ow_hi];
                         let first = ow_lo * sw + kj - self.pad[1];
                         if sw == 1 {
@@ -526,7 +542,7 @@ pub(super) fn backward(
     };
 
     // Sum the chunks' partial gradients in chunk order, so a run is reproducible.
-    let sum = |pick: fn(&Partial) -> &Vec<f32>, len: usize| {
+    let total = |pick: fn(&Partial) -> &Vec<f32>, len: usize| {
         let mut total = vec![0.0f32; len];
         for partial in &partials {
             for (t, p) in total.iter_mut().zip(pick(partial)) {
@@ -536,7 +552,7 @@ pub(super) fn backward(
         total
     };
     let dw = wanted.weight.then(|| {
-        let transposed = sum(|p| &p.weight, g.out_channels * patch);
+        let transposed = total(|p| &p.weight, g.out_channels * patch);
         let mut dw = vec![0.0f32; g.out_channels * patch];
         for (t, row) in transposed.chunks_exact(g.out_channels).enumerate() {
             for (o, v) in row.iter().enumerate() {
@@ -547,7 +563,7 @@ pub(super) fn backward(
     });
     let db = wanted
         .bias
-        .then(|| tensor(sum(|p| &p.bias, g.out_channels), [g.out_channels]));
+        .then(|| tensor(total(|p| &p.bias, g.out_channels), [g.out_channels]));
     let dx = wanted
         .x
         .then(|| tensor(dx, [g.batch, g.channels, g.height, g.width]));
@@ -623,8 +639,8 @@ pub(super) fn max_pool(x: &FlexTensor, kernel: [usize; 2]) -> (FlexTensor, FlatP
 /// number; burn's pooling would return it.
 #[inline(always)]
 fn larger(best: (f32, u8), value: f32, at: u8) -> (f32, u8) {
-    // `value > best`, or `value` is NaN; never when `best` is already NaN.
-    // Bitwise `&`/`|`, not `&&`/`||`: no branch.
+    // `value > best`, or `best` is NaN and `value` is not. Bitwise `&`/`|`, not `&&`/`||`:
+    // no branch.
     let wins = (value > best.0) | (best.0.is_nan() & !value.is_nan());
     if wins { (value, at) } else { best }
 }

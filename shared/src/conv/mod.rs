@@ -149,7 +149,7 @@ impl ConvKernels for burn::backend::Flex {
         options: ConvOptions<2>,
         wanted: Wanted,
     ) -> ConvGrads<Self> {
-        if flex::applies(&x, &weight, &bias, &options) {
+        if flex::applies(&x, &weight, &bias, &options) && flex::is_f32(&grad) {
             flex::backward(&x, &weight, &grad, &options, wanted)
         } else {
             burn_conv_backward::<Self>(x, weight, bias, grad, options, wanted)
@@ -442,7 +442,9 @@ impl<B: PoolOps + PoolKernels, C: CheckpointStrategy> PoolOps for Autodiff<B, C>
 
 /// `pool.forward(x)`, computed by the course's max-pooling where it applies (windows that do
 /// not overlap: stride = kernel, no padding, no dilation, floor mode, the usual 2x2); any other
-/// pooling runs burn's `MaxPool2d::forward`.
+/// pooling runs burn's `MaxPool2d::forward`. One difference: a NaN in a window loses to any
+/// number here (the maximum as `f32::max` takes it; all-NaN gives NaN), where burn's pooling
+/// returns the NaN. A network whose values have become NaN shows it in its loss either way.
 pub fn max_pool2d(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     let unpadded = match pool.padding {
         PaddingConfig2d::Valid => true,

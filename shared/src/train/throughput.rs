@@ -30,10 +30,10 @@ impl Throughput {
     /// The JSON fields the bench scripts log: `"<unit>_per_s_median"`, `"all"` and
     /// `"ms_per_step"` (without the enclosing braces).
     pub fn json_fields(&self, unit: &str) -> String {
-        let [batch, forward, backward, optimizer] = self.ms_per_step;
+        let [building, forward, backward, optimizer] = self.ms_per_step;
         format!(
             "\"batch\": {}, \"{unit}_per_s_median\": {:.0}, \"all\": {:?}, \"ms_per_step\": \
-             {{\"batch\": {batch:.2}, \"forward\": {forward:.2}, \"backward\": {backward:.2}, \
+             {{\"batch\": {building:.2}, \"forward\": {forward:.2}, \"backward\": {backward:.2}, \
              \"optimizer\": {optimizer:.2}}}",
             self.batch,
             self.median(),
