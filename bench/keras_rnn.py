@@ -1,4 +1,4 @@
-"""Keras reference for labs/alice-lstm/examples/bench.rs: the same IMDB-sized problem.
+"""Keras reference for labs/alice-lstm/examples/recurrent_bench.rs: the same IMDB-sized problem.
 
 Embedding(10,000 -> 128), LSTM(64) or SimpleRNN(64) over 200 steps, Dense(1, sigmoid),
 binary cross-entropy, Adam, batch 64, synthetic tokens. Steady-state training throughput.
@@ -6,19 +6,20 @@ binary cross-entropy, Adam, batch 64, synthetic tokens. Steady-state training th
     python bench/keras_rnn.py [repeats] [steps] [lstm|rnn ...]
 
 Prints one JSON line per layer: `fit` (one epoch of `steps` batches per repeat, after a
-warm-up epoch) and a `train_on_batch` loop, median samples/s over the repeats.
+warm-up epoch) and a `train_on_batch` loop after three warm-up steps, median samples/s over
+the repeats (bench/keras_timing.py).
 Needs tensorflow-cpu (tested: TensorFlow 2.21, Keras 3.15).
 """
 
 import json
-import sys
-import time
-
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
 import keras
+
+from keras_timing import measure
 
 # Both sides of a comparison on the same threads: 2 by default (TF_THREADS to change).
 THREADS = int(os.environ.get("TF_THREADS", "2"))
@@ -52,28 +53,11 @@ def main():
     for kind in kinds:
         keras.utils.set_random_seed(0)
         model = model_for(kind)
-        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # warm-up: builds the graph
-        fit_rates = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
-            fit_rates.append(steps * BATCH / (time.perf_counter() - start))
-        for s in range(2):  # warm-up: train_on_batch traces its own function first
-            model.train_on_batch(x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH])
-        tob_rates = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for s in range(steps):
-                model.train_on_batch(x[s * BATCH:(s + 1) * BATCH], y[s * BATCH:(s + 1) * BATCH])
-            tob_rates.append(steps * BATCH / (time.perf_counter() - start))
         print(json.dumps({
             "framework": f"keras {keras.__version__}",
             "variant": kind,
             "threads": THREADS,
-            "fit_samples_per_s_median": round(float(np.median(fit_rates)), 1),
-            "train_on_batch_samples_per_s_median": round(float(np.median(tob_rates)), 1),
-            "fit_all": [round(r, 1) for r in fit_rates],
-            "train_on_batch_all": [round(r, 1) for r in tob_rates],
+            **measure(model, x, y, BATCH, steps, repeats, "samples"),
         }), flush=True)
 
 

@@ -18,6 +18,8 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=${OUT:-runs/bench-word2vec}
 mode=${MODE:-skipgram}
 baseline=${BASELINE:-1}
+# GNU time reports the lab's peak memory; without it the lab runs untimed.
+timed=(); if /usr/bin/time -f "" true 2>/dev/null; then timed=(/usr/bin/time -f "  peak RSS %M kB, wall %e s"); fi
 corpus="$out/imdb-tokens.txt"
 mkdir -p "$out"
 cargo build -q -p lab-word2vec
@@ -27,7 +29,7 @@ echo "# load before: $(uptime)"
 for k in $(seq 1 "$rounds"); do
   echo "# round $k: $(uptime)"
   dump=(); if [ "$k" = 1 ]; then dump=(--dump-corpus "$corpus"); fi
-  /usr/bin/time -f "  peak RSS %M kB, wall %e s" \
+  "${timed[@]}" \
     target/debug/lab-word2vec --corpus imdb --full --data-dir "$data" --threads 2 --mode "$mode" \
     "${dump[@]}" --out "$out" 2>&1 | grep -E '^  (speed|corpus|vocabulary|loss|run folder|peak RSS)'
   run=$(ls -d "$out"/word2vec/* | tail -1)

@@ -250,9 +250,15 @@ fn no_test_chooses_on_validation_and_lr_decay_is_saved() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
-        !result.status.success() && stderr.contains("decay"),
+        !result.status.success() && stderr.contains("--lr-decay"),
         "{stderr}"
     );
+    assert!(
+        !stderr.contains("panicked"),
+        "a message, not a panic: {stderr}"
+    );
+    // ... and before a run folder is made: still only the first run's.
+    assert_eq!(common::only_run_folder(out.path(), "lenet"), run);
 }
 
 #[test]

@@ -297,6 +297,8 @@ impl Lab {
             None => {
                 let (data, fit) = self.settings(args)?;
                 let config = fresh(data, fit)?;
+                // Again: the lab may have set more of it (its own flags, e.g. --lr-decay).
+                config.fit().check()?;
                 let run = RunDir::create(&args.out, self.name)?;
                 config
                     .save(run.file("config.json"))

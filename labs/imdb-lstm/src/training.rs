@@ -115,12 +115,6 @@ pub fn run(args: &CommonArgs, options: Options) -> Result<Outcome> {
             options.dropout
         );
     }
-    if !(options.lr_decay > 0.0 && options.lr_decay <= 1.0) {
-        anyhow::bail!(
-            "--lr-decay multiplies the learning rate after every epoch: above 0 and at most 1, not {}",
-            options.lr_decay
-        );
-    }
     let session = LAB.start(args, |data, fit| {
         let fit = fit.with_lr_decay(options.lr_decay);
         let baseline = options.baseline.then(|| baseline_config(args.mode(), &fit));

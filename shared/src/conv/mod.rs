@@ -301,7 +301,11 @@ pub trait PoolOps: Backend {
 
 impl PoolOps for burn::backend::Flex {
     fn max_pool2d_windows(x: FloatTensor<Self>, kernel: [usize; 2]) -> FloatTensor<Self> {
-        Self::max_pool_traced(x, kernel).0
+        if flex::pool_applies(&x, kernel) {
+            flex::max_pool(&x, kernel).0
+        } else {
+            Self::max_pool2d(x, kernel, kernel, [0, 0], [1, 1], false)
+        }
     }
 }
 

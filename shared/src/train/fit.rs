@@ -100,7 +100,8 @@ impl FitConfig {
         }
         if !(self.lr_decay.is_finite() && self.lr_decay > 0.0) {
             bail!(
-                "the learning-rate decay must be a number > 0, not {}",
+                "--lr-decay multiplies the learning rate after every epoch: it must be a number \
+                 > 0 (1 keeps the rate constant), not {}",
                 self.lr_decay
             );
         }
