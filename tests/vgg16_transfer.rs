@@ -12,7 +12,7 @@ use lab_vgg16_transfer::classify::{image_files, top_classes};
 use lab_vgg16_transfer::efficientnet::{EfficientNetConfig, same_padding};
 use lab_vgg16_transfer::network::Network;
 use lab_vgg16_transfer::transfer::{Regime, TransferNet, balanced_pick, count_params, upscale};
-use lab_vgg16_transfer::vgg::VggConfig;
+use lab_vgg16_transfer::vgg::{Vgg, VggConfig};
 use lab_vgg16_transfer::weights::{self, Pretrained};
 use shared::image_io::Preprocessing;
 use shared::imagenet;
@@ -159,24 +159,34 @@ fn same_padding_is_tensorflows() {
 
 // ------------------------------------------------------------ weights from PyTorch and Keras
 
-#[test]
-fn torchvision_vgg_weights_reproduce_pytorch() {
-    let reference = fixture_json("tiny_vgg.json");
+/// The tiny VGG of the fixture `json`, loaded from the fixture `weights` by `load`: its
+/// logits on two 224 x 224 images are the reference's.
+fn tiny_vgg_reproduces(
+    json: &str,
+    weights: &str,
+    load: fn(&VggConfig, &Path, &Device) -> anyhow::Result<Vgg>,
+) -> (Vgg, serde_json::Value) {
+    let reference = fixture_json(json);
     let device = device();
-    let model = weights::load_torchvision_vgg(
-        &tiny_vgg_config(&reference),
-        &fixture("tiny_vgg.pth"),
-        &device,
-    )
-    .unwrap();
+    let model = load(&tiny_vgg_config(&reference), &fixture(weights), &device).unwrap();
     assert_close(
         model.forward(sin_images(2, 224, &device)),
         &reference["logits_224"],
         1e-4,
     );
+    (model, reference)
+}
+
+#[test]
+fn torchvision_vgg_weights_reproduce_pytorch() {
+    let (model, reference) = tiny_vgg_reproduces(
+        "tiny_vgg.json",
+        "tiny_vgg.pth",
+        weights::load_torchvision_vgg,
+    );
     // A 32 x 32 input leaves a 1 x 1 map, which torchvision's avgpool repeats to 7 x 7.
     assert_close(
-        model.forward(sin_images(1, 32, &device)),
+        model.forward(sin_images(1, 32, &device())),
         &reference["logits_32"],
         1e-4,
     );
@@ -184,19 +194,11 @@ fn torchvision_vgg_weights_reproduce_pytorch() {
 
 #[test]
 fn keras_vgg_weights_reproduce_keras() {
-    let reference = fixture_json("tiny_vgg_keras.json");
-    let device = device();
     // Kernels transposed to burn's layout, fc1's rows from (h, w, c) to (c, h, w) order.
-    let model = weights::load_keras_vgg(
-        &tiny_vgg_config(&reference),
-        &fixture("tiny_vgg_keras.h5"),
-        &device,
-    )
-    .unwrap();
-    assert_close(
-        model.forward(sin_images(2, 224, &device)),
-        &reference["logits_224"],
-        1e-4,
+    tiny_vgg_reproduces(
+        "tiny_vgg_keras.json",
+        "tiny_vgg_keras.h5",
+        weights::load_keras_vgg,
     );
 }
 
