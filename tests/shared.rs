@@ -1647,9 +1647,19 @@ mod recurrent {
         plain: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
         double: bool,
     ) {
+        check_batch(3, gates, ours, plain, double)
+    }
+
+    fn check_batch(
+        batch: usize,
+        gates: usize,
+        ours: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+        plain: fn(Tensor<3>, Tensor<2>) -> Tensor<3>,
+        double: bool,
+    ) {
         let device = Device::flex().autodiff();
         device.seed(3);
-        let (batch, steps, hidden) = (3, 7, 5);
+        let (steps, hidden) = (7, 5);
         let xw = Tensor::<3>::random(
             [batch, steps, gates * hidden],
             Distribution::Normal(0.0, 1.0),
@@ -1711,6 +1721,20 @@ mod recurrent {
     fn lstm_scan_values_and_gradients_equal_autodiff() {
         check(4, ours_lstm, plain_lstm, false);
         check(4, ours_lstm, plain_lstm, true);
+    }
+
+    /// flex's LSTM splits the batch into one block of sequences per thread: blocks of 3, 3
+    /// and 1 sequences (and one sequence alone) give the same values and gradients.
+    #[test]
+    fn lstm_scan_split_across_threads_equals_autodiff() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            check_batch(7, 4, ours_lstm, plain_lstm, false);
+            check_batch(1, 4, ours_lstm, plain_lstm, false);
+        });
     }
 
     #[test]
@@ -2157,5 +2181,78 @@ mod convolution {
         let wide = MaxPool2dConfig::new([1, 3]).with_strides([1, 3]).init();
         let row = x(vec![nan, 2.0, 1.0, 0.5, nan, 0.25], [1, 1, 1, 6]);
         assert_eq!(values(shared::conv::max_pool2d(&wide, row)), [2.0, 0.5]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dropout
+// ---------------------------------------------------------------------------------------
+
+mod dropout {
+    use burn::nn::DropoutConfig;
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+    use shared::layers::{dropout, dropout_mask};
+
+    #[test]
+    fn keeps_the_share_asked_for_scaled_and_passes_the_gradient_through_the_mask() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let layer = DropoutConfig::new(0.25).init();
+        let x = Tensor::<2>::random([200, 500], Distribution::Uniform(1.0, 2.0), &device)
+            .require_grad();
+        let y = dropout(&layer, x.clone());
+        let grads = y.clone().sum().backward();
+        let dx = shared::floats(x.grad(&grads).unwrap());
+        let (x, y) = (shared::floats(x), shared::floats(y));
+        let dropped = y.iter().filter(|v| **v == 0.0).count() as f64 / y.len() as f64;
+        assert!((dropped - 0.25).abs() < 0.005, "dropped {dropped}");
+        for ((x, y), d) in x.iter().zip(&y).zip(&dx) {
+            if *y == 0.0 {
+                assert_eq!(*d, 0.0);
+            } else {
+                assert_eq!(*y, *x * (1.0 / 0.75) as f32);
+                assert_eq!(*d, (1.0 / 0.75) as f32);
+            }
+        }
+    }
+
+    #[test]
+    fn does_nothing_outside_training() {
+        let device = Device::flex().autodiff();
+        let x = Tensor::<2>::random([4, 50], Distribution::Default, &device);
+        let values = shared::floats(x.clone());
+        let mut layer = DropoutConfig::new(0.5).init();
+        // No autodiff (what `model.valid()` gives), a probability of 0, the flag off.
+        let plain = Tensor::<2>::from_data(x.to_data(), &Device::flex());
+        assert_eq!(shared::floats(dropout(&layer, plain)), values);
+        let none = DropoutConfig::new(0.0).init();
+        assert_eq!(shared::floats(dropout(&none, x.clone())), values);
+        layer.training = burn::module::Param::from_bool(false);
+        assert_eq!(shared::floats(dropout(&layer, x)), values);
+    }
+
+    #[test]
+    fn the_device_seed_fixes_the_mask_and_threads_do_not_change_it() {
+        let run = |seed: u64| {
+            let device = Device::flex().autodiff();
+            device.seed(seed);
+            let x = Tensor::<1>::ones([1000], &device);
+            shared::floats(dropout(&DropoutConfig::new(0.5).init(), x))
+        };
+        assert_eq!(run(1), run(1));
+        assert_ne!(run(1), run(2));
+        // 40,000 values span three of the mask's parallel chunks; odd lengths end mid-draw.
+        let on = |threads: usize, n: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| dropout_mask(n, 0.8, 7))
+        };
+        assert_eq!(on(1, 40_001), on(3, 40_001));
+        let mask = on(2, 40_001);
+        assert_eq!(&mask[..5], &on(2, 5)[..]);
+        assert!(mask.iter().all(|v| *v == 0.0 || *v == 1.25));
     }
 }

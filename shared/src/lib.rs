@@ -12,7 +12,7 @@
 //! | [`chars`] | character models (labs 5 and 6): windows, batches, text generation |
 //! | [`recurrent`] | SimpleRNN and LSTM layers whose recurrence has its own backward pass (BPTT) |
 //! | [`conv`] | a 2-D convolution with its own forward and backward pass on flex (im2col + gemm) |
-//! | [`layers`] | dense layers initialised as Keras does, for comparisons with a Keras reference |
+//! | [`layers`] | dense layers initialised as Keras does, for comparisons with a Keras reference; a faster dropout |
 //! | [`cli`] | the flags every lab takes (`--epochs`, `--device`, `--full`, `--quick`, …) |
 //! | [`device`] | turning `--device` into a burn [`Device`](burn::tensor::Device) |
 //! | [`plot`] | PNG plots: curves, confusion matrices, image grids, filters |

@@ -21,7 +21,8 @@
 //! while training only, so that no unit can rely on one particular other unit.
 //!
 //! The convolutions and poolings run through [`shared::conv`]: burn's functions, with forward
-//! and backward passes written for the CPU backend (`docs/benchmarks.md`).
+//! and backward passes written for the CPU backend (`docs/benchmarks.md`); the dropout layers
+//! through [`shared::layers::dropout`], burn's rule with cheaper random numbers.
 //!
 //! The stronger variant (`batch_norm: true`) normalises each convolution's output over the
 //! batch before the ReLU (batch normalisation): every layer then sees inputs of a steady
@@ -35,6 +36,7 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use shared::conv::{conv2d, max_pool2d};
+use shared::layers::dropout;
 use shared::report::LayerRow;
 use shared::train::{StepOutput, Supervised};
 
@@ -115,11 +117,11 @@ impl CifarCnn {
     /// Images `[batch, 3, 32, 32]` → class scores (logits) `[batch, 10]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self.conv2.forward(self.conv1.forward(images)); // [batch, 32, 32, 32]
-        let x = self.dropout1.forward(max_pool2d(&self.pool1, x)); // [batch, 32, 16, 16]
+        let x = dropout(&self.dropout1, max_pool2d(&self.pool1, x)); // [batch, 32, 16, 16]
         let x = self.conv4.forward(self.conv3.forward(x)); // [batch, 64, 16, 16]
-        let x = self.dropout2.forward(max_pool2d(&self.pool2, x)); // [batch, 64, 8, 8]
+        let x = dropout(&self.dropout2, max_pool2d(&self.pool2, x)); // [batch, 64, 8, 8]
         let x = x.flatten::<2>(1, 3); // [batch, 4096]
-        let x = self.dropout3.forward(relu(self.dense1.forward(x))); // [batch, 512]
+        let x = dropout(&self.dropout3, relu(self.dense1.forward(x))); // [batch, 512]
         self.dense2.forward(x) // [batch, 10]
     }
 
