@@ -25,19 +25,23 @@ pub fn keras_dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 /// Here the device's generator gives one 64-bit seed per call (so `device.seed(s)` still
 /// fixes every mask), a SplitMix64 stream gives two 32-bit draws per step, split across the
 /// threads by position (the same mask on any number of threads), and the mask holds `0` or
-/// `1/(1−p)`: one multiplication forward and one backward.
+/// `1/(1−p)`: one multiplication forward and one backward. On other devices than flex (a
+/// GPU, where the mask would be drawn on the CPU and copied over) it is burn's own layer.
 pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     if !layer.training.is_enabled() || !x.device().is_autodiff() || layer.prob == 0.0 {
         return x;
     }
     let device = x.device();
+    if device.clone().inner() != Device::flex() {
+        return layer.forward(x);
+    }
     let shape = x.shape();
     let values = dropout_mask(shape.num_elements(), 1.0 - layer.prob, seed_from(&device));
-    let data = TensorData::new(values, shape).convert_dtype(x.dtype());
-    x * Tensor::<D>::from_data(data, &device)
+    let mask = Tensor::<D>::from_data(TensorData::new(values, shape), &device).cast(x.dtype());
+    x * mask
 }
 
-/// A 64-bit seed from the device's own generator (two uniform draws, 23 bits each, and the
+/// A 64-bit seed from the device's own generator (two uniform draws, 24 bits each, and the
 /// draws' bit patterns mixed by SplitMix64).
 fn seed_from(device: &Device) -> u64 {
     let draws = crate::floats(Tensor::<1>::random([2], Distribution::Default, device));
