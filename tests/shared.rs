@@ -2279,3 +2279,26 @@ mod dropout {
         assert!(shared::floats(y).iter().all(|v| *v == 0.0 || *v == 2.0));
     }
 }
+
+/// A CPU run's summary names the processor and its vector instructions: speed figures from
+/// hosts with and without AVX-512 do not compare.
+#[test]
+fn the_device_line_names_the_cpu_and_its_vector_instructions() {
+    let line = shared::device::describe(shared::device::DeviceChoice::Flex);
+    assert!(line.starts_with("flex (CPU, "), "{line}");
+    let cpu = shared::device::cpu();
+    assert!(line.ends_with(&format!("; {cpu})")), "{line}");
+    let simd = cpu.rsplit(", ").next().unwrap();
+    assert!(
+        ["avx2", "avx512f", "sse2", "neon"]
+            .iter()
+            .any(|s| simd.contains(s))
+            || simd == std::env::consts::ARCH,
+        "{cpu}"
+    );
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        simd.contains("avx512f"),
+        std::arch::is_x86_feature_detected!("avx512f")
+    );
+}

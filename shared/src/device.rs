@@ -76,17 +76,63 @@ impl std::fmt::Display for DeviceChoice {
     }
 }
 
-/// A few words for the summary: `flex (CPU)`, `wgpu (GPU)`, ….
+/// A few words for the summary: `flex (CPU, 2 threads; AMD EPYC, avx2 + avx512f)`,
+/// `wgpu (GPU)`, …. A CPU run names the processor and its vector instructions, because a
+/// speed figure depends on them (gemm and TensorFlow use AVX-512 where it exists).
 pub fn describe(choice: DeviceChoice) -> String {
     match choice.resolve() {
         DeviceChoice::Flex | DeviceChoice::Ndarray | DeviceChoice::Auto => format!(
-            "{} (CPU, {} threads)",
+            "{} (CPU, {} threads; {})",
             choice.resolve(),
             std::thread::available_parallelism()
                 .map(|n| n.get())
-                .unwrap_or(1)
+                .unwrap_or(1),
+            cpu()
         ),
         gpu => format!("{gpu} (GPU)"),
+    }
+}
+
+/// The processor's name (Linux's `/proc/cpuinfo`; elsewhere `CPU`) and the widest vector
+/// instructions the program can use on it: `AMD EPYC, avx2 + avx512f`.
+pub fn cpu() -> String {
+    let name = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "CPU".to_string());
+    format!("{name}, {}", simd())
+}
+
+/// `avx2 + avx512f`, `avx2`, `sse2`, `neon`, …: what the matrix products can use.
+fn simd() -> String {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let found: Vec<&str> = [
+            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+            ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+        ]
+        .into_iter()
+        .filter_map(|(name, has)| has.then_some(name))
+        .collect();
+        if found.is_empty() {
+            "sse2".to_string()
+        } else {
+            found.join(" + ")
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        "neon".to_string()
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        std::env::consts::ARCH.to_string()
     }
 }
 

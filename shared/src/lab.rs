@@ -420,7 +420,7 @@ impl<C: RunConfig> Session<C> {
         self.device.clone().autodiff()
     }
 
-    /// `flex (CPU, 2 threads)`.
+    /// `flex (CPU, 2 threads; AMD EPYC, avx2 + avx512f)`.
     pub fn device_name(&self) -> String {
         crate::device::describe(self.device_choice)
     }
