@@ -14,7 +14,6 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 cargo build -q -p lab-cifar-cnn --example cifar_bench
 host_header
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
-echo "# load before: $(uptime)"
 for round in $(seq "$rounds"); do
   echo "# round $round"
   RAYON_NUM_THREADS=2 target/debug/examples/cifar_bench 3 20

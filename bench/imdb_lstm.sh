@@ -19,7 +19,6 @@ cargo build -q -p lab-imdb-lstm --example imdb_lstm_bench
 host_header
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
 echo "# data: $data/imdb, $reviews training reviews, one timed epoch per side per round"
-echo "# load before: $(uptime)"
 export RAYON_NUM_THREADS=2
 for round in $(seq "$rounds"); do
   echo "# round $round: $(uptime)"

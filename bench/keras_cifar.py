@@ -11,26 +11,16 @@ steady-state training, measured two ways: `model.fit` over the timed images and 
     python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu
     /tmp/tfvenv/bin/python bench/keras_cifar.py [--threads 2] [--repeats 3] [--steps 20]
 """
-import argparse
 import gzip
 import json
 import os
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--threads", type=int, default=0, help="TF intra/inter-op threads (0 = TF default)")
-parser.add_argument("--repeats", type=int, default=3)
-parser.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
-args = parser.parse_args()
+from keras_timing import measure, setup
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+args = setup(repeats=3, steps=20)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
-from keras_timing import measure  # noqa: E402
-
-if args.threads:
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
 path = os.path.join(os.path.dirname(__file__), "..", "datasets", "cifar-10",
                     "cifar-10-batches-bin", "data_batch_1.bin.gz")

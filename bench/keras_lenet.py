@@ -9,27 +9,17 @@ samples/s of steady-state training, measured two ways: `model.fit` over an epoch
     python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu
     /tmp/tfvenv/bin/python bench/keras_lenet.py [--threads 2] [--repeats 5]
 """
-import argparse
 import gzip
 import json
 import os
 import struct
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--threads", type=int, default=0, help="TF intra/inter-op threads (0 = TF default)")
-parser.add_argument("--repeats", type=int, default=5)
-parser.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
-args = parser.parse_args()
+from keras_timing import measure, setup
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+args = setup(repeats=5, steps=100)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
-from keras_timing import measure  # noqa: E402
-
-if args.threads:
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
 root = os.path.join(os.path.dirname(__file__), "..", "datasets", "mnist")
 with gzip.open(os.path.join(root, "train-images-idx3-ubyte.gz")) as f:

@@ -16,7 +16,6 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 mkdir -p "$out"
 cargo build -q -p lab-mpg-earlystop
 host_header
-echo "# load before: $(uptime)"
 for seed in 1 2 3 4 5; do
   start=$(date +%s.%N)
   RAYON_NUM_THREADS=2 target/debug/lab-mpg-earlystop --seed "$seed" --out "$out" > "$out/seed-$seed.log"

@@ -16,7 +16,6 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 out=$(mktemp -d)
 cargo build -q -p lab-mpg-earlystop
 host_header
-echo "# load before: $(uptime)"
 for round in $(seq "$rounds"); do
   echo "# round $round"
   RAYON_NUM_THREADS=2 target/debug/lab-mpg-earlystop --seed 1 --out "$out" > "$out/lab.log"

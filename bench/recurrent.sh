@@ -15,7 +15,6 @@ python=${PYTHON:-/tmp/tfvenv/bin/python}
 cargo build -q -p lab-alice-lstm --example recurrent_bench
 host_header
 echo "# threads: 2 on both sides (RAYON_NUM_THREADS=2; TensorFlow intra- and inter-op 2)"
-echo "# load before: $(uptime)"
 export RAYON_NUM_THREADS=2 TF_THREADS=2
 # The slow variants once (they take about a second per batch).
 target/debug/examples/recurrent_bench 3 3 lstm-steps lstm-burn rnn-steps rnn-burn

@@ -25,7 +25,6 @@ mkdir -p "$out"
 cargo build -q -p lab-word2vec
 host_header
 echo "# threads: 2 on both sides (--threads 2; gensim workers=2); mode: $mode"
-echo "# load before: $(uptime)"
 for k in $(seq 1 "$rounds"); do
   echo "# round $k: $(uptime)"
   dump=(); if [ "$k" = 1 ]; then dump=(--dump-corpus "$corpus"); fi
