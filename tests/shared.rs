@@ -2302,3 +2302,17 @@ fn the_device_line_names_the_cpu_and_its_vector_instructions() {
         std::arch::is_x86_feature_detected!("avx512f")
     );
 }
+
+/// The bench examples' `[repeats] [steps]`: defaults, and a message (not a panic) for a bad word.
+#[test]
+fn bench_counts_take_defaults_and_reject_bad_words() {
+    use shared::train::throughput::counts;
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(counts(&words(&[]), [5, 20]).unwrap(), [5, 20]);
+    assert_eq!(counts(&words(&["3"]), [5, 20]).unwrap(), [3, 20]);
+    assert_eq!(counts(&words(&["3", "7"]), [5, 20]).unwrap(), [3, 7]);
+    for bad in [&["x"][..], &["0"], &["3", "-1"], &["1", "2", "3"]] {
+        let error = counts(&words(bad), [5, 20]).unwrap_err().to_string();
+        assert!(error.contains("repeats"), "{error}");
+    }
+}

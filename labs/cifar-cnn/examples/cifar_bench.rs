@@ -8,6 +8,7 @@
 //! Prints the median images/s over the repeats and where a step's time goes. Compare with
 //! `bench/keras_cifar.py`, measured in the same session (`bench/cifar.sh`; docs/benchmarks.md).
 
+use anyhow::Context;
 use burn::prelude::*;
 use lab_cifar_cnn::data::CifarBatcher;
 use lab_cifar_cnn::model::CifarCnnConfig;
@@ -15,15 +16,12 @@ use shared::cifar10;
 use shared::datasets::samples_dir;
 use shared::train::throughput;
 
-fn main() {
-    let mut args = std::env::args()
-        .skip(1)
-        .map(|a| a.parse::<usize>().expect("numbers"));
-    let repeats = args.next().unwrap_or(5);
-    let steps = args.next().unwrap_or(20);
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [repeats, steps] = throughput::counts(&args, [5, 20])?;
 
     let dir = samples_dir().join("cifar-10").join(cifar10::FOLDER);
-    let data = cifar10::load_dir(&dir).expect("bundled CIFAR-10 sample");
+    let data = cifar10::load_dir(&dir).context("the bundled CIFAR-10 sample")?;
     let (mean, std) = cifar10::channel_stats(&data.train);
     let batcher = CifarBatcher::new(data.train, mean, std);
     let device = Device::flex().autodiff();
@@ -34,4 +32,5 @@ fn main() {
         "{{\"framework\": \"burn 0.22.1 flex\", \"network\": \"lab 2 plain\", {}}}",
         measured.json_fields("images")
     );
+    Ok(())
 }

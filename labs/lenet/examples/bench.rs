@@ -8,20 +8,19 @@
 //! backward, optimiser). Compare with `bench/keras_lenet.py`, measured in the same session:
 //! see docs/benchmarks.md.
 
+use anyhow::Context;
 use burn::prelude::*;
 use lab_lenet::data::MnistBatcher;
 use lab_lenet::model::LeNetConfig;
 use shared::datasets::samples_dir;
 use shared::train::throughput;
 
-fn main() {
-    let mut args = std::env::args()
-        .skip(1)
-        .map(|a| a.parse::<usize>().expect("numbers"));
-    let repeats = args.next().unwrap_or(5);
-    let steps = args.next().unwrap_or(100);
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [repeats, steps] = throughput::counts(&args, [5, 100])?;
 
-    let data = shared::mnist::load_dir(&samples_dir().join("mnist")).expect("bundled MNIST sample");
+    let data = shared::mnist::load_dir(&samples_dir().join("mnist"))
+        .context("the bundled MNIST sample")?;
     let batcher = MnistBatcher::new(data.train);
     let device = Device::flex().autodiff();
     device.seed(0);
@@ -31,4 +30,5 @@ fn main() {
         "{{\"framework\": \"burn 0.22.1 flex\", {}}}",
         measured.json_fields("samples")
     );
+    Ok(())
 }

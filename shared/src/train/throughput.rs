@@ -9,6 +9,23 @@ use burn::tensor::Device;
 
 use super::{Batcher, Supervised};
 
+/// The bench examples' command line, `[repeats] [steps]`, each a whole number > 0, with
+/// `defaults` for what is left out; an error names the bad word.
+pub fn counts(args: &[String], defaults: [usize; 2]) -> anyhow::Result<[usize; 2]> {
+    anyhow::ensure!(
+        args.len() <= 2,
+        "expected at most two numbers, [repeats] [steps]; got {} arguments",
+        args.len()
+    );
+    let mut counts = defaults;
+    for (count, arg) in counts.iter_mut().zip(args) {
+        *count = arg.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            anyhow::anyhow!("'{arg}' is not a whole number > 0; usage: [repeats] [steps]")
+        })?;
+    }
+    Ok(counts)
+}
+
 /// Samples per second of each timed repeat, and where a step's time went.
 #[derive(Debug, Clone)]
 pub struct Throughput {
