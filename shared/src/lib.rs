@@ -29,6 +29,7 @@ pub mod device;
 pub mod error;
 pub mod lab;
 pub mod layers;
+mod matrix;
 pub mod plot;
 pub mod recurrent;
 pub mod report;

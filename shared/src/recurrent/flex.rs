@@ -18,6 +18,8 @@ use burn::backend::{DType, Flex, TensorMetadata};
 use burn::tensor::TensorData;
 use rayon::prelude::*;
 
+use crate::matrix::{self, Layout, Matrix};
+
 type FlexTensor = FloatTensor<Flex>;
 
 /// What the backward pass needs, for one block of sequences (rows of the batch), as flat
@@ -60,46 +62,18 @@ fn blocks(batch: usize) -> Vec<(usize, usize)> {
 }
 
 /// `dst = a·b` (or `dst += a·b`), all row-major: `a: [m, k]`, `b: [k, n]`, `dst: [m, n]`; on
-/// the calling thread.
+/// the calling thread. Asked of gemm as `dstᵀ = bᵀ·aᵀ` stored column by column, the layout
+/// gemm writes in one go (a row-major `[m, n]` is a column-major `[n, m]`).
 fn matmul(dst: &mut [f32], a: &[f32], b: &[f32], [m, k, n]: [usize; 3], accumulate: bool) {
-    let size = |rows: usize, cols: usize| rows.checked_mul(cols);
-    assert!(
-        size(m, k) == Some(a.len()) && size(k, n) == Some(b.len()) && size(m, n) == Some(dst.len()),
-        "matmul: shapes do not match"
+    let (a, b) = (Matrix::new(a, m, k), Matrix::new(b, k, n));
+    matrix::matmul(
+        dst,
+        Layout::ColumnMajor,
+        b.transposed(),
+        a.transposed(),
+        accumulate,
+        1,
     );
-    if m == 0 || n == 0 || k == 0 {
-        if !accumulate {
-            dst.fill(0.0);
-        }
-        return;
-    }
-    // gemm works column-major: a row-major `[m, n]` is a column-major `[n, m]`, so this asks
-    // for `dstᵀ = bᵀ·aᵀ`, every operand read with unit stride down its columns.
-    // SAFETY: the assert above checks that the three slices hold exactly the elements gemm
-    // reads and writes at these strides; `dst` is a distinct `&mut` borrow, so no aliasing.
-    unsafe {
-        gemm::gemm(
-            n,
-            m,
-            k,
-            dst.as_mut_ptr(),
-            n as isize,
-            1,
-            accumulate,
-            b.as_ptr(),
-            n as isize,
-            1,
-            a.as_ptr(),
-            k as isize,
-            1,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
 }
 
 /// `e^x` in f32 without a call to libm, so that loops over it vectorise: Cephes's `expf`
@@ -340,29 +314,19 @@ fn block_backward(
     // ∂L/∂W_h = Σ_t h_{t-1}ᵀ·∂L/∂z_t, one product over steps 1.. (h_0 = 0).
     let mut dwh = vec![0.0f32; hidden * width];
     if steps > 1 {
-        let previous = transpose(
-            &hidden_states[..(steps - 1) * bh],
-            (steps - 1) * rows,
-            hidden,
-        );
-        matmul(
+        // Stored column by column, `[4H, H]` is the row-major `[H, 4H]` wanted: dzᵀ·h_prev,
+        // dz read through a transposed view (no copy).
+        let steps_rows = (steps - 1) * rows;
+        let previous = Matrix::new(&hidden_states[..(steps - 1) * bh], steps_rows, hidden);
+        let dz_after = Matrix::new(&dz[bw..], steps_rows, width);
+        matrix::matmul(
             &mut dwh,
-            &previous,
-            &dz[bw..],
-            [hidden, (steps - 1) * rows, width],
+            Layout::ColumnMajor,
+            dz_after.transposed(),
+            previous,
             false,
+            1,
         );
     }
     (dz, dwh)
-}
-
-/// A row-major `[rows, cols]` matrix transposed.
-fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; rows * cols];
-    for (r, row) in values.chunks_exact(cols).enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            out[c * rows + r] = *v;
-        }
-    }
-    out
 }
