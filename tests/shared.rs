@@ -2045,6 +2045,42 @@ mod convolution {
         assert_eq!(check(padded_pointwise), [3, 2, 3, 2]);
     }
 
+    /// 3x3, stride 1, at least 16 channels in and out: the Winograd F(2x2, 3x3) path, on
+    /// odd sizes (tiles past the last row and column), every padding it takes (0, 1, 2 before)
+    /// and uneven batches across the threads.
+    #[test]
+    fn winograd_three_by_three_layers_equal_burns() {
+        assert_eq!(
+            check(Case::new([16, 16], [3, 3], PaddingConfig2d::Same)),
+            [3, 16, 9, 8]
+        );
+        let valid = Case {
+            size: [7, 5],
+            ..Case::new([16, 24], [3, 3], PaddingConfig2d::Valid)
+        };
+        assert_eq!(check(valid), [3, 24, 5, 3]);
+        // Padding 2 above, none on the left; 1 below and 2 on the right.
+        let explicit = Case {
+            batch: 7,
+            ..Case::new([20, 16], [3, 3], PaddingConfig2d::Explicit(2, 0, 1, 2))
+        };
+        assert_eq!(check(explicit), [7, 16, 10, 8]);
+        let one_image = Case {
+            batch: 1,
+            bias: false,
+            input_grad: false,
+            size: [4, 3],
+            ..Case::new([32, 16], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(one_image), [1, 16, 4, 3]);
+        // A 1x1 image: every tile but the centre reads padding.
+        let pixel = Case {
+            size: [1, 1],
+            ..Case::new([16, 16], [3, 3], PaddingConfig2d::Same)
+        };
+        assert_eq!(check(pixel), [3, 16, 1, 1]);
+    }
+
     #[test]
     fn a_layer_without_bias_takes_the_fast_path_with_a_zero_bias() {
         // EfficientNet's pointwise convolutions (1x1, no bias, a batch norm after them).

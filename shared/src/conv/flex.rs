@@ -216,6 +216,8 @@ macro_rules! with_avx2 {
     };
 }
 
+mod winograd;
+
 with_avx2! {
     /// [`Geometry::im2col`].
     fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32]) {
@@ -302,6 +304,10 @@ pub(super) fn forward(
     let g = Geometry::new(x, weight, options);
     let (x, weight, bias) = (contiguous(x), contiguous(weight), contiguous(bias));
     let (x, weight, bias) = (slice(&x), slice(&weight), slice(&bias));
+    let shape = [g.batch, g.out_channels, g.out_height, g.out_width];
+    if winograd::applies(&g) {
+        return tensor(winograd::forward(&g, x, weight, bias), shape);
+    }
     let (positions, patch) = (g.positions(), g.patch());
     let out_image = g.out_channels * positions;
     let mut y = vec![0.0f32; g.batch * out_image];
@@ -334,7 +340,7 @@ pub(super) fn forward(
                 );
             }
         });
-    tensor(y, [g.batch, g.out_channels, g.out_height, g.out_width])
+    tensor(y, shape)
 }
 
 /// The gradients of one chunk of images: `dW` and `db` summed over its images.
@@ -354,6 +360,14 @@ pub(super) fn backward(
     let g = Geometry::new(x, weight, options);
     let (x, weight, grad) = (contiguous(x), contiguous(weight), contiguous(grad));
     let (x, weight, grad) = (slice(&x), slice(&weight), slice(&grad));
+    if winograd::applies(&g) {
+        let (dx, dw, db) = winograd::backward(&g, x, weight, grad, wanted);
+        return (
+            dx.map(|dx| tensor(dx, [g.batch, g.channels, g.height, g.width])),
+            dw.map(|dw| tensor(dw, [g.out_channels, g.channels, 3, 3])),
+            db.map(|db| tensor(db, [g.out_channels])),
+        );
+    }
     let (positions, patch) = (g.positions(), g.patch());
     let out_image = g.out_channels * positions;
     let (per_chunk, threads) = split(g.batch);
