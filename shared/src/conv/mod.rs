@@ -15,6 +15,10 @@
 //!   (a network's first layer does not), `dcols = Wᵀ·dy` scattered back onto the input
 //!   (*col2im*).
 //!
+//! 3x3 convolutions with stride 1 and at least 16 channels in and out (lab 2's, VGG-16's)
+//! take a faster road on flex: Winograd's F(4x4, 3x3), which computes each 4x4 block of
+//! outputs with 4 times fewer multiplications, forward and backward (`flex/winograd.rs`).
+//!
 //! The images of a batch are split across the threads (each with its own `cols` buffer and
 //! its own `dW`, summed in a fixed order, so a run gives the same numbers every time on the
 //! same number of threads); the matrix products are the `gemm` crate's, the library flex

@@ -1,30 +1,27 @@
-//! 3x3, stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+//! 3x3, stride-1 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray,
 //! *Fast Algorithms for Convolutional Neural Networks*, 2015).
 //!
-//! A 2x2 block of outputs of a 3x3 filter needs a 4x4 block of inputs (a *tile*). Written
-//! out, the 36 multiplications of the direct way become 16: each tile `d` and each filter `g`
-//! are first moved to a 4x4 "Winograd domain", `V = Bᵀ·d·B` and `U = G·g·Gᵀ`, where they are
-//! multiplied point by point, and the product comes back as `Y = Aᵀ·(U ⊙ V)·A`:
-//!
-//! ```text
-//!        ⎡1  0 −1  0⎤          ⎡ 1    0    0 ⎤
-//!   Bᵀ = ⎢0  1  1  0⎥      G = ⎢1/2  1/2  1/2⎥      Aᵀ = ⎡1  1  1  0⎤
-//!        ⎢0 −1  1  0⎥          ⎢1/2 −1/2  1/2⎥           ⎣0  1 −1 −1⎦
-//!        ⎣0  1  0 −1⎦          ⎣ 0    0    1 ⎦
-//! ```
-//!
-//! Summed over the input channels, each of the 16 points is a matrix product,
-//! `M[ξ] = U[ξ]·V[ξ]` with `U[ξ]: [O, C]` and `V[ξ]: [C, tiles]`: 16 products of `O·C·tiles`
-//! multiply-adds instead of im2col's one of `O·9C·4·tiles`, 2.25 times fewer, and the
-//! transformed input is 4 values per input value instead of im2col's 9.
+//! A 4x4 block of outputs of a 3x3 filter needs a 6x6 block of inputs (a *tile*). The direct
+//! way takes 16·9 = 144 multiplications per tile and input channel; Winograd's takes 36. Each
+//! tile `d` and each filter `g` are moved to a 6x6 "Winograd domain", `V = Bᵀ·d·B` and
+//! `U = G·g·Gᵀ`, multiplied there point by point, and the product comes back as
+//! `Y = Aᵀ·(U ⊙ V)·A` (the matrices are [`BT`], [`G`] and [`AT`] below). Summed over the input
+//! channels, each of the 36 points is a matrix product, `M[ξ] = U[ξ]·V[ξ]` with
+//! `U[ξ]: [O, C]` and `V[ξ]: [C, tiles]`: 4 times fewer multiply-adds than im2col's one
+//! product, and the transformed input is 2.25 values per input value instead of im2col's 9.
 //!
 //! The backward pass stays in the same domain: the input gradient is the same kind of
 //! correlation, of `dy` with the filters turned by 180° and their two channel axes swapped
 //! (padding `2 − pad`); the weight gradient is `dU[ξ] = Z[ξ]·V[ξ]ᵀ` with `Z = A·dY·Aᵀ` the
 //! output gradient of each tile moved into the domain, and `dg = Gᵀ·dU·G`. Tiles that reach
 //! past the output's last row or column compute values nobody reads, and their gradient is
-//! zero, so every result is exact up to rounding (tests compare values and gradients with
-//! burn's `conv2d`).
+//! zero, so every result is exact up to rounding, which is a little larger than im2col's
+//! (the transforms multiply by up to 8 and divide by 24; tests compare values and gradients
+//! with burn's `conv2d` to 1e-5 of the largest value).
+//!
+//! Every transform works on whole planes at once: the values a tile needs are first sorted by
+//! their place in the tile (the *phase* of their row and column modulo 4), so that applying
+//! a transform matrix is a few long loops over all tiles, which the compiler vectorises.
 
 use rayon::prelude::*;
 
@@ -32,8 +29,43 @@ use super::{Geometry, sum};
 use crate::conv::Wanted;
 use crate::matrix::{Layout, Matrix, matmul};
 
-/// The points of a 4x4 tile in the Winograd domain.
-const POINTS: usize = 16;
+/// Outputs per tile side (F(4x4, 3x3)).
+const M: usize = 4;
+/// Inputs per tile side: `M + 3 − 1`.
+const N: usize = 6;
+/// The points of a tile in the Winograd domain.
+const POINTS: usize = N * N;
+
+/// The input transform `Bᵀ` (6x6). The code applies it as [`bt6`], written out with the
+/// shared sums (as [`at4`] and [`a6`] for [`AT`]); a test checks that they agree.
+#[cfg_attr(not(test), allow(dead_code))]
+const BT: [[f32; N]; N] = [
+    [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
+    [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
+    [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
+    [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
+    [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+    [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
+];
+
+/// The filter transform `G` (6x3).
+const G: [[f32; 3]; N] = [
+    [1.0 / 4.0, 0.0, 0.0],
+    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+    [0.0, 0.0, 1.0],
+];
+
+/// The output transform `Aᵀ` (4x6).
+#[cfg_attr(not(test), allow(dead_code))]
+const AT: [[f32; N]; M] = [
+    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+    [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
+    [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
+    [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
+];
 
 /// The fewest input and output channels for which this path is used: the matrix products'
 /// inner dimension is a channel count, and with few channels (a first layer on RGB images)
@@ -48,8 +80,7 @@ const MIN_COLUMNS: usize = 64;
 /// checked by the caller), at most 2 of padding before the first row and column (so that the
 /// input gradient's padding `2 − pad` is one too), and enough channels.
 pub(super) fn applies(g: &Geometry) -> bool {
-    std::env::var_os("NO_WINOGRAD").is_none()
-        && g.kernel == [3, 3]
+    g.kernel == [3, 3]
         && g.stride == [1, 1]
         && g.pad[0] <= 2
         && g.pad[1] <= 2
@@ -57,15 +88,15 @@ pub(super) fn applies(g: &Geometry) -> bool {
         && g.out_channels >= MIN_CHANNELS
 }
 
-/// One correlation of planes `[height, width]` with a 3x3 filter, `pad` rows and
-/// columns of zeros before the first, giving `out` rows and columns, covered by 2x2 tiles.
+/// One correlation of planes `[height, width]` with a 3x3 filter, `pad` rows and columns of
+/// zeros before the first, giving `out` rows and columns, covered by 4x4 tiles.
 #[derive(Debug, Clone, Copy)]
 struct Tiling {
     height: usize,
     width: usize,
     pad: [usize; 2],
     out: [usize; 2],
-    /// Tile rows and columns: the output rounded up to even.
+    /// Tile rows and columns: the output rounded up to a multiple of 4, over 4.
     tiles: [usize; 2],
 }
 
@@ -76,7 +107,7 @@ impl Tiling {
             width: size[1],
             pad,
             out,
-            tiles: [out[0].div_ceil(2), out[1].div_ceil(2)],
+            tiles: [out[0].div_ceil(M), out[1].div_ceil(M)],
         }
     }
 
@@ -96,43 +127,36 @@ impl Tiling {
     }
 }
 
-/// `G·g·Gᵀ` for one 3x3 filter (row-major) → 4x4 (row-major).
+/// `G·g·Gᵀ` for one 3x3 filter (row-major) → 6x6 (row-major).
 fn filter_to_domain(g: [f32; 9]) -> [f32; POINTS] {
-    let col = |a: f32, b: f32, c: f32| [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c];
-    let mut tmp = [[0.0f32; 3]; 4]; // G·g: 4 rows of 3
-    for j in 0..3 {
-        let v = col(g[j], g[3 + j], g[6 + j]);
-        for (k, row) in tmp.iter_mut().enumerate() {
-            row[j] = v[k];
+    let mut tmp = [[0.0f32; 3]; N]; // G·g
+    for (k, row) in tmp.iter_mut().enumerate() {
+        for (j, value) in row.iter_mut().enumerate() {
+            *value = (0..3).map(|l| G[k][l] * g[3 * l + j]).sum();
         }
     }
-    let mut u = [0.0f32; POINTS];
-    for (k, row) in tmp.iter().enumerate() {
-        u[4 * k..4 * k + 4].copy_from_slice(&col(row[0], row[1], row[2]));
-    }
-    u
+    std::array::from_fn(|xi| {
+        let (k, l) = (xi / N, xi % N);
+        (0..3).map(|j| tmp[k][j] * G[l][j]).sum()
+    })
 }
 
-/// `Gᵀ·u·G` for one 4x4 gradient in the domain → 3x3 (row-major): the adjoint of
+/// `Gᵀ·u·G` for one 6x6 gradient in the domain → 3x3 (row-major): the adjoint of
 /// [`filter_to_domain`].
 fn filter_from_domain(u: [f32; POINTS]) -> [f32; 9] {
-    let col =
-        |a: f32, b: f32, c: f32, d: f32| [a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d];
-    let mut tmp = [[0.0f32; 4]; 3]; // Gᵀ·u: 3 rows of 4
-    for j in 0..4 {
-        let v = col(u[j], u[4 + j], u[8 + j], u[12 + j]);
-        for (k, row) in tmp.iter_mut().enumerate() {
-            row[j] = v[k];
+    let mut tmp = [[0.0f32; N]; 3]; // Gᵀ·u
+    for (k, row) in tmp.iter_mut().enumerate() {
+        for (j, value) in row.iter_mut().enumerate() {
+            *value = (0..N).map(|l| G[l][k] * u[N * l + j]).sum();
         }
     }
-    let mut g = [0.0f32; 9];
-    for (k, row) in tmp.iter().enumerate() {
-        g[3 * k..3 * k + 3].copy_from_slice(&col(row[0], row[1], row[2], row[3]));
-    }
-    g
+    std::array::from_fn(|at| {
+        let (k, l) = (at / 3, at % 3);
+        (0..N).map(|j| tmp[k][j] * G[j][l]).sum()
+    })
 }
 
-/// The filters in the domain as 16 matrices `[rows, cols]`: `U[ξ][r][c]` from the 3x3 filter
+/// The filters in the domain as 36 matrices `[rows, cols]`: `U[ξ][r][c]` from the 3x3 filter
 /// `pick(r, c)`.
 fn filters_to_domain(
     rows: usize,
@@ -150,10 +174,10 @@ fn filters_to_domain(
     u
 }
 
-/// The 16 matrices of one group in the domain, `[16][rows][columns]`, each `stride` values
-/// after the one before: a little more than `rows·columns`, so that the 16 matrices a
-/// transform writes at once do not start on the same cache sets (with `rows·columns` a
-/// multiple of 1,024 they would, and the transforms ran at a fraction of their speed).
+/// The 36 matrices of one group in the domain, `[36][rows][columns]`, each `stride` values
+/// after the one before: a little more than `rows·columns`, so that the matrices a transform
+/// writes at once do not start on the same cache sets (with `rows·columns` a multiple of
+/// 1,024 they would).
 #[derive(Debug, Clone, Copy)]
 struct Points {
     rows: usize,
@@ -181,26 +205,116 @@ impl Points {
             ..Matrix::new(&data[xi * self.stride..], self.rows, self.columns)
         }
     }
-}
 
-/// Splits `row` into its even and its odd entries.
-#[inline(always)]
-fn deinterleave(row: &[f32], even: &mut [f32], odd: &mut [f32]) {
-    for ((pair, e), o) in row.chunks_exact(2).zip(even).zip(odd) {
-        *e = pair[0];
-        *o = pair[1];
+    /// Where matrix `xi`'s row `row` starts, from column `offset`.
+    fn at(&self, xi: usize, row: usize, offset: usize) -> usize {
+        xi * self.stride + row * self.columns + offset
     }
 }
 
+/// `Bᵀ·d` for a column `d` of 6 values, written out with the shared sums (the matrix is
+/// [`BT`]).
+#[inline(always)]
+fn bt6([d0, d1, d2, d3, d4, d5]: [f32; N]) -> [f32; N] {
+    let (a, b) = (d4 - 4.0 * d2, d3 - 4.0 * d1);
+    let (c, e) = (d4 - d2, 2.0 * (d3 - d1));
+    [
+        4.0 * d0 - 5.0 * d2 + d4,
+        a + b,
+        a - b,
+        c + e,
+        c - e,
+        4.0 * d1 - 5.0 * d3 + d5,
+    ]
+}
+
+/// `Aᵀ·m` for a column `m` of 6 values (the matrix is [`AT`]).
+#[inline(always)]
+fn at4([m0, m1, m2, m3, m4, m5]: [f32; N]) -> [f32; M] {
+    let (s12, d12, s34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4);
+    [
+        m0 + s12 + s34,
+        d12 + 2.0 * d34,
+        s12 + 4.0 * s34,
+        d12 + 8.0 * d34 + m5,
+    ]
+}
+
+/// `A·y` for a column `y` of 4 values (`A` is [`AT`] transposed).
+#[inline(always)]
+fn a6([y0, y1, y2, y3]: [f32; M]) -> [f32; N] {
+    let (s02, s13) = (y0 + y2, y1 + y3);
+    let (t02, t13) = (y0 + 4.0 * y2, 2.0 * y1 + 8.0 * y3);
+    [y0, s02 + s13, s02 - s13, t02 + t13, t02 - t13, y3]
+}
+
+/// Defines `fn $name(src, dst, n, shift, f)`: `dst[·][t] = f(src[·][t]) + shift` for every
+/// `t < n`, one pass over all the arrays. Each slice is cut to length `n` and bound to its own
+/// name first, so that the loop has no bounds checks and the compiler vectorises it.
+macro_rules! columns {
+    ($name:ident, [$($s:ident),+], [$($d:ident),+], $i:literal, $o:literal) => {
+        #[inline(always)]
+        fn $name(
+            src: [&[f32]; $i],
+            dst: [&mut [f32]; $o],
+            n: usize,
+            shift: f32,
+            f: impl Fn([f32; $i]) -> [f32; $o],
+        ) {
+            let [$($s),+] = src.map(|s| &s[..n]);
+            let [$($d),+] = dst.map(|d| &mut d[..n]);
+            for t in 0..n {
+                let values = f([$($s[t]),+]);
+                let mut k = 0;
+                $(
+                    $d[t] = values[k] + shift;
+                    k += 1;
+                )+
+                let _ = k;
+            }
+        }
+    };
+}
+
+columns!(
+    columns_6_6,
+    [s0, s1, s2, s3, s4, s5],
+    [d0, d1, d2, d3, d4, d5],
+    6,
+    6
+);
+columns!(
+    columns_6_4,
+    [s0, s1, s2, s3, s4, s5],
+    [d0, d1, d2, d3],
+    6,
+    4
+);
+columns!(
+    columns_4_6,
+    [s0, s1, s2, s3],
+    [d0, d1, d2, d3, d4, d5],
+    4,
+    6
+);
+
+/// `O` disjoint stretches of `n` values of `data`, starting at `starts` (in increasing order).
+fn stretches<const O: usize>(data: &mut [f32], starts: [usize; O], n: usize) -> [&mut [f32]; O] {
+    let ranges = starts.map(|s| s..s + n);
+    data.get_disjoint_mut(ranges)
+        .expect("disjoint stretches inside the buffer")
+}
+
 with_avx2! {
-    /// `V = Bᵀ·d·B` for every 4x4 tile of one image's planes `[C, H, W]`: tile `t` of plane
-    /// `c` goes to column `offset + t` of row `c` of the 16 matrices `v` (`p`). `strip` is
+    /// `V = Bᵀ·d·B` for every 6x6 tile of one image's planes `[C, H, W]`: tile `t` of plane
+    /// `c` goes to column `offset + t` of row `c` of the 36 matrices `v` (`p`). `strip` is
     /// scratch space.
     ///
-    /// `·B` first, once per input row (each row belongs to two tile rows): a row's tiles read
-    /// its columns 2b … 2b + 3, i.e. even[b], odd[b], even[b + 1], odd[b + 1]. The results are
-    /// kept apart by the row's parity, so that `Bᵀ·` down the rows 2a … 2a + 3 of every tile
-    /// row at once is four long loops over the whole plane, straight into `v`.
+    /// Tile `(a, b)` reads rows `4a + k` and columns `4b + l` (k, l < 6) of the padded plane.
+    /// First `e[l][r][b]` = padded row r, column `4b + l`, with the rows stored by phase
+    /// (`r mod 4`, then `r / 4`), so that "row `4a + k` of every tile row" is one stretch;
+    /// then `h = e·B` along the rows and `v = Bᵀ·h` down the columns, each one pass over all
+    /// tiles.
     fn input_to_domain(
         planes: &[f32],
         t: &Tiling,
@@ -211,80 +325,58 @@ with_avx2! {
     ) {
         let [th, tw] = t.tiles;
         let tiles = th * tw;
-        let wide = 2 * tw + 2; // the columns the tiles of one row read
-        let half = tw + 1;
-        // h[j][parity][a][b]: input row 2a + parity (minus the padding) times B, point j.
-        let rows = 2 * th + 2;
-        let block = (th + 1) * tw;
+        let wide = M * tw + 2; // the padded columns the tiles read
+        let phase_rows = th + 1; // rows of each phase (4 phases cover 4·th + 4 ≥ 4·th + 2 rows)
+        let block = phase_rows * tw; // one phase of one `e` or `h` array
+        let array = M * block;
         strip.clear();
-        strip.resize(wide + 2 * rows * half + 8 * block, 0.0);
+        strip.resize(wide + 2 * N * array, 0.0);
         let (padded, rest) = strip.split_at_mut(wide);
-        let (split, h) = rest.split_at_mut(2 * rows * half);
+        let (e, h) = rest.split_at_mut(N * array);
+        let row_at = |r: usize| (r % M) * block + (r / M) * tw;
         for (c, plane) in planes.chunks_exact(t.plane()).enumerate() {
-            // Every row's even and odd columns first, then B along the rows: a vector load
-            // right after the scalar stores it overlaps would wait for them (store-to-load
-            // forwarding fails), which made this function twice as slow.
-            for (r, split) in split.chunks_exact_mut(2 * half).enumerate() {
-                let (even, odd) = split.split_at_mut(half);
+            for r in 0..M * phase_rows {
                 let input = r as isize - t.pad[0] as isize;
                 if input < 0 || input >= t.height as isize {
-                    even.fill(0.0);
-                    odd.fill(0.0);
+                    for l in 0..N {
+                        e[l * array + row_at(r)..][..tw].fill(0.0);
+                    }
                     continue;
                 }
                 // Column i of `padded` is input column i − pad.
-                let src = &plane[input as usize * t.width..(input as usize + 1) * t.width];
+                let src = &plane[input as usize * t.width..][..t.width];
                 let first = t.pad[1];
                 let len = t.width.min(wide - first);
                 padded[..first].fill(0.0);
                 padded[first..first + len].copy_from_slice(&src[..len]);
                 padded[first + len..].fill(0.0);
-                deinterleave(padded, even, odd);
+                for l in 0..N {
+                    let dst = &mut e[l * array + row_at(r)..][..tw];
+                    for (b, d) in dst.iter_mut().enumerate() {
+                        *d = padded[M * b + l];
+                    }
+                }
             }
-            for (r, split) in split.chunks_exact(2 * half).enumerate() {
-                let (even, odd) = split.split_at(half);
-                let at = |j: usize| (2 * j + r % 2) * block + r / 2 * tw;
-                combine(&mut h[at(0)..at(0) + tw], &even[..tw], &even[1..], |x, y| x - y);
-                combine(&mut h[at(1)..at(1) + tw], &odd[..tw], &even[1..], |x, y| x + y);
-                combine(&mut h[at(2)..at(2) + tw], &even[1..], &odd[..tw], |x, y| x - y);
-                combine(&mut h[at(3)..at(3) + tw], &odd[..tw], &odd[1..], |x, y| x - y);
-            }
-            // Bᵀ· down rows 2a, 2a + 1, 2a + 2, 2a + 3: (even, odd) rows a, then a + 1.
+            let e = &*e;
+            let src: [&[f32]; N] = std::array::from_fn(|l| &e[l * array..]);
+            let dst = stretches(h, std::array::from_fn(|j| j * array), array);
+            columns_6_6(src, dst, array, 0.0, bt6);
             let base = c * p.columns + offset;
-            for j in 0..4 {
-                let (e, o) = h[2 * j * block..(2 * j + 2) * block].split_at(block);
-                let (d0, d1, d2, d3) = (&e[..tiles], &o[..tiles], &e[tw..], &o[tw..]);
-                let at = |i: usize| (4 * i + j) * p.stride + base;
-                combine(&mut v[at(0)..at(0) + tiles], d0, d2, |x, y| x - y);
-                combine(&mut v[at(1)..at(1) + tiles], d1, d2, |x, y| x + y);
-                combine(&mut v[at(2)..at(2) + tiles], d2, d1, |x, y| x - y);
-                combine(&mut v[at(3)..at(3) + tiles], d1, d3, |x, y| x - y);
+            for j in 0..N {
+                let h = &h[j * array..];
+                let src: [&[f32]; N] = std::array::from_fn(|k| &h[row_at(k)..]);
+                let starts = std::array::from_fn(|i| (i * N + j) * p.stride + base);
+                columns_6_6(src, stretches(v, starts, tiles), tiles, 0.0, bt6);
             }
         }
-    }
-}
-
-/// `dst[i] = f(a[i], b[i])`, in a loop the compiler vectorises.
-#[inline(always)]
-fn combine(dst: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) {
-    for ((d, a), b) in dst.iter_mut().zip(a).zip(b) {
-        *d = f(*a, *b);
-    }
-}
-
-/// `dst[i] = f(a[i], b[i], c[i])`, in a loop the compiler vectorises.
-#[inline(always)]
-fn combine3(dst: &mut [f32], a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) {
-    for (((d, a), b), c) in dst.iter_mut().zip(a).zip(b).zip(c) {
-        *d = f(*a, *b, *c);
     }
 }
 
 with_avx2! {
     /// `Y = Aᵀ·m·A` for every tile, back to one image's output planes `out: [O, OH, OW]`
     /// (plus `bias[o]` where given); `m` (`p`) holds this image's tiles from column `offset`.
-    /// `strip` is scratch space. Both steps run over all tiles at once; only the last one,
-    /// putting the four values of each tile in their places, goes row by row.
+    /// `strip` is scratch space. Both products are one pass over all tiles each; only the
+    /// last step, putting each tile's 16 values in their places, goes row by row.
     fn output_from_domain(
         m: &[f32],
         t: &Tiling,
@@ -294,46 +386,31 @@ with_avx2! {
         out: &mut [f32],
         strip: &mut Vec<f32>,
     ) {
-        let [th, tw] = t.tiles;
+        let [_, tw] = t.tiles;
         let [oh, ow] = t.out;
-        let tiles = th * tw;
+        let tiles = t.count();
         strip.clear();
-        strip.resize(12 * tiles, 0.0);
-        let (s, y) = strip.split_at_mut(8 * tiles);
+        strip.resize((M * N + M * M) * tiles, 0.0);
+        // s[i][j] = (Aᵀ·m)[i][j]; y[i][l] = (Aᵀ·m·A)[i][l], each over all tiles.
+        let (s, y) = strip.split_at_mut(M * N * tiles);
         for (o, plane) in out.chunks_exact_mut(oh * ow).enumerate() {
             let shift = bias.map_or(0.0, |b| b[o]);
-            let base = o * p.columns + offset;
-            let point = |xi: usize| &m[xi * p.stride + base..xi * p.stride + base + tiles];
-            // Aᵀ·m down the columns: s[i][j], output row i of the tile, its column j.
-            let (s_top, s_bottom) = s.split_at_mut(4 * tiles);
-            for j in 0..4 {
-                let (m0, m1, m2, m3) = (point(j), point(4 + j), point(8 + j), point(12 + j));
-                let top = &mut s_top[j * tiles..(j + 1) * tiles];
-                combine3(top, m0, m1, m2, |a, b, c| a + b + c);
-                let bottom = &mut s_bottom[j * tiles..(j + 1) * tiles];
-                combine3(bottom, m1, m2, m3, |a, b, c| a - b - c);
+            for j in 0..N {
+                let src: [&[f32]; N] = std::array::from_fn(|k| &m[p.at(k * N + j, o, offset)..]);
+                let starts = std::array::from_fn(|i| (i * N + j) * tiles);
+                columns_6_4(src, stretches(s, starts, tiles), tiles, 0.0, at4);
             }
-            // ·A along the rows: y[i][parity], the tile's output (i, parity).
-            for (i, s) in s.chunks_exact(4 * tiles).enumerate() {
-                let (s0, s) = s.split_at(tiles);
-                let (s1, s) = s.split_at(tiles);
-                let (s2, s3) = s.split_at(tiles);
-                let (y0, y1) = y[2 * i * tiles..(2 * i + 2) * tiles].split_at_mut(tiles);
-                combine3(y0, s0, s1, s2, |a, b, c| a + b + c + shift);
-                combine3(y1, s1, s2, s3, |a, b, c| a - b - c + shift);
+            for i in 0..M {
+                let s = &s[i * N * tiles..];
+                let src: [&[f32]; N] = std::array::from_fn(|j| &s[j * tiles..]);
+                let starts = std::array::from_fn(|l| (i * M + l) * tiles);
+                columns_6_4(src, stretches(y, starts, tiles), tiles, shift, at4);
             }
-            // Each tile's four values to their places.
             for (row, out) in plane.chunks_exact_mut(ow).enumerate() {
-                let (a, i) = (row / 2, row % 2);
-                let at = |parity: usize| (2 * i + parity) * tiles + a * tw;
-                let (even, odd) = (&y[at(0)..at(0) + tw], &y[at(1)..at(1) + tw]);
-                let (pairs, last) = out.split_at_mut(ow / 2 * 2);
-                for ((pair, e), o) in pairs.chunks_exact_mut(2).zip(even).zip(odd) {
-                    pair[0] = *e;
-                    pair[1] = *o;
-                }
-                if let Some(y) = last.first_mut() {
-                    *y = even[tw - 1];
+                let (a, i) = (row / M, row % M);
+                for (col, value) in out.iter_mut().enumerate() {
+                    let (b, l) = (col / M, col % M);
+                    *value = y[(i * M + l) * tiles + a * tw + b];
                 }
             }
         }
@@ -341,10 +418,10 @@ with_avx2! {
 }
 
 with_avx2! {
-    /// `Z = A·dY·Aᵀ` for every 2x2 block of one image's output gradient `dy: [O, OH, OW]`
+    /// `Z = A·dY·Aᵀ` for every 4x4 block of one image's output gradient `dy: [O, OH, OW]`
     /// (zero past the last row or column), into `z` (`p`) from column `offset`. The blocks'
-    /// four values are first sorted by their place in the block, so that both steps are long
-    /// loops over all tiles.
+    /// values are first sorted by their place in the block, so that both products are one
+    /// pass over all tiles each.
     fn gradient_to_domain(
         dy: &[f32],
         t: &Tiling,
@@ -353,55 +430,41 @@ with_avx2! {
         offset: usize,
         strip: &mut Vec<f32>,
     ) {
-        let [th, tw] = t.tiles;
+        let [_, tw] = t.tiles;
         let [oh, ow] = t.out;
-        let tiles = th * tw;
+        let tiles = t.count();
         strip.clear();
-        strip.resize(12 * tiles, 0.0);
-        // y[i][parity]: the block's value at (i, parity); then q[k][parity] = (A·dY)[k].
-        let (y, q) = strip.split_at_mut(4 * tiles);
+        strip.resize((M * M + N * M) * tiles, 0.0);
+        // y[i][l]: the block's value at (i, l); q[k][l] = (A·dY)[k][l].
+        let (y, q) = strip.split_at_mut(M * M * tiles);
         for (o, plane) in dy.chunks_exact(oh * ow).enumerate() {
+            if oh % M != 0 || ow % M != 0 {
+                y.fill(0.0); // the blocks reaching past the output read zeros there
+            }
             for (row, values) in plane.chunks_exact(ow).enumerate() {
-                let (a, i) = (row / 2, row % 2);
-                let (even, odd) = y[2 * i * tiles..(2 * i + 2) * tiles].split_at_mut(tiles);
-                let (even, odd) = (&mut even[a * tw..(a + 1) * tw], &mut odd[a * tw..(a + 1) * tw]);
-                let (pairs, last) = values.split_at(ow / 2 * 2);
-                deinterleave(pairs, even, odd);
-                if let Some(v) = last.first() {
-                    even[tw - 1] = *v;
-                    odd[tw - 1] = 0.0;
+                let (a, i) = (row / M, row % M);
+                for (col, value) in values.iter().enumerate() {
+                    let (b, l) = (col / M, col % M);
+                    y[(i * M + l) * tiles + a * tw + b] = *value;
                 }
             }
-            if oh % 2 == 1 {
-                // The last tile row's second row lies past the output.
-                y[2 * tiles + (th - 1) * tw..3 * tiles].fill(0.0);
-                y[3 * tiles + (th - 1) * tw..].fill(0.0);
+            let y = &*y;
+            for l in 0..M {
+                let src: [&[f32]; M] = std::array::from_fn(|i| &y[(i * M + l) * tiles..]);
+                let starts = std::array::from_fn(|k| (k * M + l) * tiles);
+                columns_4_6(src, stretches(q, starts, tiles), tiles, 0.0, a6);
             }
-            // A·dY: rows (y0, y0 + y1, y0 − y1, −y1), both columns of the block.
-            let (y0, y1) = y.split_at(2 * tiles);
-            let (q0, r) = q.split_at_mut(2 * tiles);
-            let (q1, r) = r.split_at_mut(2 * tiles);
-            let (q2, q3) = r.split_at_mut(2 * tiles);
-            q0.copy_from_slice(y0);
-            combine(q1, y0, y1, |a, b| a + b);
-            combine(q2, y0, y1, |a, b| a - b);
-            combine(q3, y1, y1, |_, b| -b);
-            // ·Aᵀ along each row: (c0, c0 + c1, c0 − c1, −c1).
-            let base = o * p.columns + offset;
-            for (i, row) in [&*q0, &*q1, &*q2, &*q3].into_iter().enumerate() {
-                let (c0, c1) = row.split_at(tiles);
-                let at = |j: usize| (4 * i + j) * p.stride + base;
-                z[at(0)..at(0) + tiles].copy_from_slice(c0);
-                combine(&mut z[at(1)..at(1) + tiles], c0, c1, |a, b| a + b);
-                combine(&mut z[at(2)..at(2) + tiles], c0, c1, |a, b| a - b);
-                combine(&mut z[at(3)..at(3) + tiles], c1, c1, |_, b| -b);
+            for k in 0..N {
+                let src: [&[f32]; M] = std::array::from_fn(|l| &q[(k * M + l) * tiles..]);
+                let starts = std::array::from_fn(|j| p.at(k * N + j, o, offset));
+                columns_4_6(src, stretches(z, starts, tiles), tiles, 0.0, a6);
             }
         }
     }
 }
 
-/// The 16 point-wise products of one group: `out[ξ] = filters[ξ]·v[ξ]`, with the filters
-/// `[16][m][k]` one after the other and `v`, `out` laid out as `pv`, `po`.
+/// The 36 point-wise products of one group: `out[ξ] = filters[ξ]·v[ξ]`, with the filters
+/// `[36][m][k]` one after the other and `v`, `out` laid out as `pv`, `po`.
 fn products(out: &mut [f32], po: Points, filters: &[f32], v: &[f32], pv: Points, threads: usize) {
     let (m, k) = (po.rows, pv.rows);
     for (xi, lhs) in filters.chunks_exact(m * k).enumerate() {
@@ -492,7 +555,7 @@ pub(super) fn forward(g: &Geometry, x: &[f32], weight: &[f32], bias: &[f32]) -> 
 }
 
 /// The gradients of one thread's share of the batch: `dU` (weights, in the domain, stored
-/// `[16][C][O]`) and `db`, summed over its images.
+/// `[36][C][O]`) and `db`, summed over its images.
 struct Partial {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -642,4 +705,71 @@ pub(super) fn backward(
     });
     let db = wanted.bias.then(|| total(|p| &p.bias, o_n));
     (wanted.x.then_some(dx), dw, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows·v` for a matrix given as rows.
+    fn times<const R: usize, const C: usize>(rows: &[[f32; C]; R], v: [f32; C]) -> [f32; R] {
+        std::array::from_fn(|r| (0..C).map(|c| rows[r][c] * v[c]).sum())
+    }
+
+    fn column(seed: usize) -> [f32; N] {
+        std::array::from_fn(|k| ((seed * 7 + k * 13) % 11) as f32 - 5.0)
+    }
+
+    #[test]
+    fn the_written_out_transforms_are_the_matrices() {
+        for seed in 0..20 {
+            let d = column(seed);
+            assert_eq!(bt6(d), times(&BT, d), "Bᵀ·d");
+            assert_eq!(at4(d), times(&AT, d), "Aᵀ·m");
+            let y: [f32; M] = std::array::from_fn(|i| d[i]);
+            let a: [[f32; M]; N] = std::array::from_fn(|k| std::array::from_fn(|i| AT[i][k]));
+            assert_eq!(a6(y), times(&a, y), "A·y");
+        }
+    }
+
+    /// One 6x6 tile and one filter through the domain give the tile's 4x4 correlation, and
+    /// the filter's way back is the adjoint of its way in.
+    #[test]
+    fn one_tile_through_the_domain_is_its_correlation() {
+        let d: [[f32; N]; N] = std::array::from_fn(|r| column(r + 3));
+        let g: [f32; 9] = std::array::from_fn(|i| (i as f32 - 4.0) / 3.0);
+        let u = filter_to_domain(g);
+        // V = Bᵀ·d·B, column by column then row by row.
+        let bd: [[f32; N]; N] = {
+            let cols: [[f32; N]; N] =
+                std::array::from_fn(|c| bt6(std::array::from_fn(|r| d[r][c])));
+            std::array::from_fn(|r| bt6(std::array::from_fn(|c| cols[c][r])))
+        };
+        let product: [[f32; N]; N] =
+            std::array::from_fn(|r| std::array::from_fn(|c| u[r * N + c] * bd[r][c]));
+        let cols: [[f32; M]; N] =
+            std::array::from_fn(|c| at4(std::array::from_fn(|r| product[r][c])));
+        for i in 0..M {
+            let row = at4(std::array::from_fn(|c| cols[c][i]));
+            for (j, value) in row.into_iter().enumerate() {
+                let direct: f32 = (0..9).map(|k| d[i + k / 3][j + k % 3] * g[k]).sum();
+                assert!(
+                    (value - direct).abs() < 1e-4 * direct.abs().max(1.0),
+                    "({i}, {j}): {value} against {direct}"
+                );
+            }
+        }
+        // ⟨G·g·Gᵀ, w⟩ = ⟨g, Gᵀ·w·G⟩ for any w.
+        let w: [f32; POINTS] = std::array::from_fn(|i| ((i * 5) % 7) as f32 - 3.0);
+        let lhs: f32 = u.iter().zip(&w).map(|(a, b)| a * b).sum();
+        let rhs: f32 = g
+            .iter()
+            .zip(filter_from_domain(w))
+            .map(|(a, b)| a * b)
+            .sum();
+        assert!(
+            (lhs - rhs).abs() < 1e-4 * lhs.abs().max(1.0),
+            "{lhs} against {rhs}"
+        );
+    }
 }
