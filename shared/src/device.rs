@@ -138,6 +138,7 @@ fn simd() -> String {
 
 /// The burn device for a `--device` choice, or an error that says how to get that backend.
 pub fn select(choice: DeviceChoice) -> Result<Device> {
+    crate::keep_freed_memory();
     let choice = choice.resolve();
     if !DeviceChoice::compiled().contains(&choice) {
         let available: Vec<&str> = DeviceChoice::compiled().iter().map(|d| d.name()).collect();

@@ -121,6 +121,7 @@ fn main() {
         all.to_vec()
     };
 
+    shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     let mut rng = Rng::new(0);
     let batches: Vec<(Vec<i64>, Vec<i64>)> = (0..8)

@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
     let data = cifar10::load_dir(&dir).context("the bundled CIFAR-10 sample")?;
     let (mean, std) = cifar10::channel_stats(&data.train);
     let batcher = CifarBatcher::new(data.train, mean, std);
+    shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     device.seed(0);
     let model = CifarCnnConfig::new().init(&device);

@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("'{word}' is not a whole number > 0; usage: [repeats]"))?,
         None => 40,
     };
+    shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     device.seed(0);
     println!(

@@ -70,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         load.elapsed().as_secs_f64()
     );
 
+    shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     device.seed(42);
     let config = SentimentConfig::new().with_bidirectional(bidirectional);

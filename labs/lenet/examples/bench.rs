@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
     let data = shared::mnist::load_dir(&samples_dir().join("mnist"))
         .context("the bundled MNIST sample")?;
     let batcher = MnistBatcher::new(data.train);
+    shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     device.seed(0);
     let model = LeNetConfig::new().init(&device);
