@@ -282,15 +282,6 @@ fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-/// `len` zeros, written by all the threads: a large output's first touch (the kernel zeroing
-/// fresh pages, or the allocator zeroing reused ones) would otherwise run on one thread
-/// while the others wait.
-fn zeros(len: usize) -> Vec<f32> {
-    let mut values = Vec::with_capacity(len);
-    values.par_extend(rayon::iter::repeat_n(0.0f32, len));
-    values
-}
-
 /// How the batch is split: `(images per chunk, gemm threads inside a chunk)`. With at least
 /// as many images as threads, each thread takes a contiguous share of the images and runs its
 /// matrix products alone; a smaller batch (one photo) lets gemm use the threads instead.
@@ -319,7 +310,7 @@ pub(super) fn forward(
     }
     let (positions, patch) = (g.positions(), g.patch());
     let out_image = g.out_channels * positions;
-    let mut y = zeros(g.batch * out_image);
+    let mut y = vec![0.0f32; g.batch * out_image];
     let (per_chunk, threads) = split(g.batch);
     let filters = Matrix::new(weight, g.out_channels, patch);
     y.par_chunks_mut(per_chunk * out_image.max(1))
@@ -381,7 +372,7 @@ pub(super) fn backward(
     let out_image = g.out_channels * positions;
     let (per_chunk, threads) = split(g.batch);
     let filters = Matrix::new(weight, g.out_channels, patch);
-    let mut dx = zeros(if wanted.x { g.batch * g.image() } else { 0 });
+    let mut dx = vec![0.0f32; if wanted.x { g.batch * g.image() } else { 0 }];
     let dx_per_chunk = if wanted.x { per_chunk * g.image() } else { 0 };
 
     let work = |(index, dy_chunk): (usize, &[f32]), dx_chunk: &mut [f32]| -> Partial {
@@ -516,7 +507,7 @@ pub(super) fn max_pool(x: &FlexTensor, kernel: [usize; 2]) -> (FlexTensor, FlatP
     let x = slice(&x);
     let planes = batch * channels;
     let (plane_in, plane_out) = (height * width, oh_n * ow_n);
-    let mut y = zeros(planes * plane_out);
+    let mut y = vec![0.0f32; planes * plane_out];
     let mut argmax = vec![0u8; planes * plane_out];
     let chunk = planes_per_chunk(planes);
     y.par_chunks_mut(chunk * plane_out)
@@ -649,7 +640,7 @@ pub(super) fn max_pool_backward(trace: &FlatPool, grad: &FlexTensor) -> FlexTens
         planes * plane_out,
         "max_pool2d: gradient of the wrong size"
     );
-    let mut dx = zeros(planes * plane_in);
+    let mut dx = vec![0.0f32; planes * plane_in];
     let chunk = planes_per_chunk(planes);
     dx.par_chunks_mut(chunk * plane_in)
         .zip(grad.par_chunks(chunk * plane_out))

@@ -48,8 +48,7 @@ const BT: [[f32; N]; N] = [
     [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
 ];
 
-/// The filter transform `G` (6x3), applied as [`g6`] and [`gt3`].
-#[cfg_attr(not(test), allow(dead_code))]
+/// The filter transform `G` (6x3).
 const G: [[f32; 3]; N] = [
     [1.0 / 4.0, 0.0, 0.0],
     [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
@@ -128,77 +127,50 @@ impl Tiling {
     }
 }
 
-/// `G·g` for a column `g` of 3 values, written out (the matrix is [`G`]).
-#[inline(always)]
-fn g6([a, b, c]: [f32; 3]) -> [f32; N] {
-    let (outer, middle) = (a + c, b);
-    let (quarter, sixth) = (a / 24.0 + c / 6.0, b / 12.0);
-    [
-        a / 4.0,
-        -(outer + middle) / 6.0,
-        -(outer - middle) / 6.0,
-        quarter + sixth,
-        quarter - sixth,
-        c,
-    ]
-}
-
-/// `Gᵀ·u` for a column `u` of 6 values: the adjoint of [`g6`].
-#[inline(always)]
-fn gt3([u0, u1, u2, u3, u4, u5]: [f32; N]) -> [f32; 3] {
-    let (s12, d12, s34, d34) = (u1 + u2, u1 - u2, u3 + u4, u3 - u4);
-    [
-        u0 / 4.0 - s12 / 6.0 + s34 / 24.0,
-        -d12 / 6.0 + d34 / 12.0,
-        -s12 / 6.0 + s34 / 6.0 + u5,
-    ]
-}
-
 /// `G·g·Gᵀ` for one 3x3 filter (row-major) → 6x6 (row-major).
 fn filter_to_domain(g: [f32; 9]) -> [f32; POINTS] {
-    // G·g column by column, then each of its 6 rows times Gᵀ.
-    let columns: [[f32; N]; 3] = std::array::from_fn(|j| g6([g[j], g[3 + j], g[6 + j]]));
-    let mut u = [0.0f32; POINTS];
-    for (k, row) in u.chunks_exact_mut(N).enumerate() {
-        row.copy_from_slice(&g6([columns[0][k], columns[1][k], columns[2][k]]));
+    let mut tmp = [[0.0f32; 3]; N]; // G·g
+    for (k, row) in tmp.iter_mut().enumerate() {
+        for (j, value) in row.iter_mut().enumerate() {
+            *value = (0..3).map(|l| G[k][l] * g[3 * l + j]).sum();
+        }
     }
-    u
+    std::array::from_fn(|xi| {
+        let (k, l) = (xi / N, xi % N);
+        (0..3).map(|j| tmp[k][j] * G[l][j]).sum()
+    })
 }
 
 /// `Gᵀ·u·G` for one 6x6 gradient in the domain → 3x3 (row-major): the adjoint of
 /// [`filter_to_domain`].
 fn filter_from_domain(u: [f32; POINTS]) -> [f32; 9] {
-    let columns: [[f32; 3]; N] =
-        std::array::from_fn(|j| gt3(std::array::from_fn(|l| u[N * l + j])));
-    let mut g = [0.0f32; 9];
-    for (k, row) in g.chunks_exact_mut(3).enumerate() {
-        row.copy_from_slice(&gt3(std::array::from_fn(|j| columns[j][k])));
+    let mut tmp = [[0.0f32; N]; 3]; // Gᵀ·u
+    for (k, row) in tmp.iter_mut().enumerate() {
+        for (j, value) in row.iter_mut().enumerate() {
+            *value = (0..N).map(|l| G[l][k] * u[N * l + j]).sum();
+        }
     }
-    g
+    std::array::from_fn(|at| {
+        let (k, l) = (at / 3, at % 3);
+        (0..N).map(|j| tmp[k][j] * G[j][l]).sum()
+    })
 }
 
 /// The filters in the domain as 36 matrices `[rows, cols]`: `U[ξ][r][c]` from the 3x3 filter
-/// `pick(r, c)`. Each filter's 36 values first, side by side; then each matrix gathers its
-/// own (writing the 36 values of a filter straight into 36 matrices far apart was a cache
-/// miss per value). Both steps on all threads.
+/// `pick(r, c)`.
 fn filters_to_domain(
     rows: usize,
     cols: usize,
-    pick: impl Fn(usize, usize) -> [f32; 9] + Sync,
+    pick: impl Fn(usize, usize) -> [f32; 9],
 ) -> Vec<f32> {
-    let mut filters = vec![0.0f32; POINTS * rows * cols];
-    filters
-        .par_chunks_mut(POINTS)
-        .enumerate()
-        .for_each(|(at, u)| u.copy_from_slice(&filter_to_domain(pick(at / cols, at % cols))));
     let mut u = vec![0.0f32; POINTS * rows * cols];
-    u.par_chunks_mut(rows * cols)
-        .enumerate()
-        .for_each(|(xi, matrix)| {
-            for (value, filter) in matrix.iter_mut().zip(filters.chunks_exact(POINTS)) {
-                *value = filter[xi];
+    for r in 0..rows {
+        for c in 0..cols {
+            for (xi, value) in filter_to_domain(pick(r, c)).into_iter().enumerate() {
+                u[(xi * rows + r) * cols + c] = value;
             }
-        });
+        }
+    }
     u
 }
 
@@ -552,7 +524,7 @@ pub(super) fn forward(g: &Geometry, x: &[f32], weight: &[f32], bias: &[f32]) -> 
         weight[at..at + 9].try_into().expect("a 3x3 filter")
     });
     let out_image = o_n * g.positions();
-    let mut y = super::zeros(g.batch * out_image);
+    let mut y = vec![0.0f32; g.batch * out_image];
     let (per_chunk, threads) = super::split(g.batch);
     let group = t.group(per_chunk);
     let (pv, pm) = (
@@ -616,7 +588,7 @@ pub(super) fn backward(
         Vec::new()
     };
     let (per_chunk, threads) = super::split(g.batch);
-    let mut dx = super::zeros(if wanted.x { g.batch * g.image() } else { 0 });
+    let mut dx = vec![0.0f32; if wanted.x { g.batch * g.image() } else { 0 }];
     let dx_per_chunk = if wanted.x { per_chunk * g.image() } else { 0 };
     // dW: x and dy in the domain; dx: dy (read as the input) and dx.
     let group = t.group(per_chunk);
@@ -722,14 +694,13 @@ pub(super) fn backward(
     let dw = wanted.weight.then(|| {
         let du = total(|p| &p.weight, POINTS * c_n * o_n);
         let mut dw = vec![0.0f32; o_n * c_n * 9];
-        dw.par_chunks_mut(c_n * 9)
-            .enumerate()
-            .for_each(|(o, filters)| {
-                for (c, filter) in filters.chunks_exact_mut(9).enumerate() {
-                    let point = |xi: usize| du[(xi * c_n + c) * o_n + o];
-                    filter.copy_from_slice(&filter_from_domain(std::array::from_fn(point)));
-                }
-            });
+        for o in 0..o_n {
+            for c in 0..c_n {
+                let point = |xi: usize| du[(xi * c_n + c) * o_n + o];
+                let filter = filter_from_domain(std::array::from_fn(point));
+                dw[(o * c_n + c) * 9..(o * c_n + c + 1) * 9].copy_from_slice(&filter);
+            }
+        }
         dw
     });
     let db = wanted.bias.then(|| total(|p| &p.bias, o_n));
@@ -758,13 +729,6 @@ mod tests {
             let y: [f32; M] = std::array::from_fn(|i| d[i]);
             let a: [[f32; M]; N] = std::array::from_fn(|k| std::array::from_fn(|i| AT[i][k]));
             assert_eq!(a6(y), times(&a, y), "A·y");
-            let g: [f32; 3] = std::array::from_fn(|i| d[i]);
-            let close =
-                |x: [f32; N], y: [f32; N]| x.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-5);
-            assert!(close(g6(g), times(&G, g)), "G·g");
-            let gt: [[f32; N]; 3] = std::array::from_fn(|k| std::array::from_fn(|l| G[l][k]));
-            let (x, y) = (gt3(d), times(&gt, d));
-            assert!(x.iter().zip(&y).all(|(a, b)| (a - b).abs() < 1e-5), "Gᵀ·u");
         }
     }
 
