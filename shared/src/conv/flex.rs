@@ -343,10 +343,44 @@ pub(super) fn forward(
     tensor(y, shape)
 }
 
-/// The gradients of one chunk of images: `dW` and `db` summed over its images.
+/// The gradients of one chunk of images: `dW` and `db` summed over its images (`dW` in
+/// whatever layout the pass keeps it until the chunks are summed).
 struct Partial {
     weight: Vec<f32>,
     bias: Vec<f32>,
+}
+
+/// Runs `work` on each chunk of `per_chunk` output gradients (`dy`), in parallel, with the
+/// matching chunk of the input gradient (`dx`, `dx_per_chunk` values each; empty when not
+/// wanted), and returns the chunks' partial gradients in chunk order.
+fn partials(
+    grad: &[f32],
+    per_chunk: usize,
+    dx: &mut [f32],
+    dx_per_chunk: usize,
+    work: impl Fn((usize, &[f32]), &mut [f32]) -> Partial + Sync,
+) -> Vec<Partial> {
+    let dy_chunks = grad.par_chunks(per_chunk.max(1)).enumerate();
+    if dx.is_empty() {
+        dy_chunks.map(|chunk| work(chunk, &mut [])).collect()
+    } else {
+        dy_chunks
+            .zip(dx.par_chunks_mut(dx_per_chunk.max(1)))
+            .map(|(chunk, dx)| work(chunk, dx))
+            .collect()
+    }
+}
+
+/// `pick` of every partial, summed in chunk order, so that a run repeats exactly on the same
+/// number of threads.
+fn total(partials: &[Partial], pick: fn(&Partial) -> &Vec<f32>, len: usize) -> Vec<f32> {
+    let mut total = vec![0.0f32; len];
+    for partial in partials {
+        for (t, p) in total.iter_mut().zip(pick(partial)) {
+            *t += *p;
+        }
+    }
+    total
 }
 
 /// `dx = col2im(Wᵀ·dy)`, `dW = Σ dy·im2col(x)ᵀ`, `db = Σ dy`.
@@ -431,26 +465,8 @@ pub(super) fn backward(
         partial
     };
 
-    let dy_chunks = grad.par_chunks(per_chunk * out_image.max(1)).enumerate();
-    let partials: Vec<Partial> = if wanted.x {
-        dy_chunks
-            .zip(dx.par_chunks_mut(dx_per_chunk.max(1)))
-            .map(|(chunk, dx)| work(chunk, dx))
-            .collect()
-    } else {
-        dy_chunks.map(|chunk| work(chunk, &mut [])).collect()
-    };
-
-    // Sum the chunks' partial gradients in chunk order, so a run is reproducible.
-    let total = |pick: fn(&Partial) -> &Vec<f32>, len: usize| {
-        let mut total = vec![0.0f32; len];
-        for partial in &partials {
-            for (t, p) in total.iter_mut().zip(pick(partial)) {
-                *t += *p;
-            }
-        }
-        total
-    };
+    let partials = partials(grad, per_chunk * out_image, &mut dx, dx_per_chunk, work);
+    let total = |pick, len| total(&partials, pick, len);
     let dw = wanted.weight.then(|| {
         let transposed = total(|p| &p.weight, g.out_channels * patch);
         let mut dw = vec![0.0f32; g.out_channels * patch];

@@ -25,7 +25,7 @@
 
 use rayon::prelude::*;
 
-use super::{Geometry, sum};
+use super::{Geometry, Partial, sum};
 use crate::conv::Wanted;
 use crate::matrix::{Layout, Matrix, matmul};
 
@@ -554,13 +554,6 @@ pub(super) fn forward(g: &Geometry, x: &[f32], weight: &[f32], bias: &[f32]) -> 
     y
 }
 
-/// The gradients of one thread's share of the batch: `dU` (weights, in the domain, stored
-/// `[36][C][O]`) and `db`, summed over its images.
-struct Partial {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-}
-
 /// `dx`, `dW` and `db`, each only when wanted.
 type Grads = (Option<Vec<f32>>, Option<Vec<f32>>, Option<Vec<f32>>);
 
@@ -671,26 +664,9 @@ pub(super) fn backward(
         }
         partial
     };
-    let dy_chunks = grad.par_chunks(per_chunk * out_image).enumerate();
-    let partials: Vec<Partial> = if wanted.x {
-        dy_chunks
-            .zip(dx.par_chunks_mut(dx_per_chunk))
-            .map(|(chunk, dx)| work(chunk, dx))
-            .collect()
-    } else {
-        dy_chunks.map(|chunk| work(chunk, &mut [])).collect()
-    };
-
-    // Sum the shares in order (a run repeats exactly on the same number of threads).
-    let total = |pick: fn(&Partial) -> &Vec<f32>, len: usize| {
-        let mut total = vec![0.0f32; len];
-        for partial in &partials {
-            for (t, p) in total.iter_mut().zip(pick(partial)) {
-                *t += *p;
-            }
-        }
-        total
-    };
+    // Each share's dU is stored `[36][C][O]` until the shares are summed.
+    let partials = super::partials(grad, per_chunk * out_image, &mut dx, dx_per_chunk, work);
+    let total = |pick, len| super::total(&partials, pick, len);
     let dw = wanted.weight.then(|| {
         let du = total(|p| &p.weight, POINTS * c_n * o_n);
         let mut dw = vec![0.0f32; o_n * c_n * 9];
