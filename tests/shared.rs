@@ -1858,6 +1858,8 @@ mod convolution {
         input_grad: bool,
         dtype: DType,
         bias: bool,
+        /// Largest difference allowed, relative to the largest value.
+        tolerance: f32,
     }
 
     impl Case {
@@ -1872,6 +1874,7 @@ mod convolution {
                 input_grad: true,
                 dtype: DType::F32,
                 bias: true,
+                tolerance: 1e-5,
             }
         }
     }
@@ -1922,7 +1925,7 @@ mod convolution {
         assert_eq!(y_ours.dims(), y_burn.dims());
         assert_eq!(y_ours.dtype(), case.dtype);
         assert!(
-            relative_diff(y_ours.clone(), y_burn.clone()) < 1e-5,
+            relative_diff(y_ours.clone(), y_burn.clone()) < case.tolerance,
             "values differ"
         );
 
@@ -1930,20 +1933,23 @@ mod convolution {
         let grads_burn = (y_burn * weights).sum().backward();
         let dw = |g| conv.weight.grad(g).expect("a weight gradient");
         assert!(
-            relative_diff(dw(&grads_ours), dw(&grads_burn)) < 1e-5,
+            relative_diff(dw(&grads_ours), dw(&grads_burn)) < case.tolerance,
             "dW differs"
         );
         if let Some(bias) = &conv.bias {
             let db = |g| bias.grad(g).expect("a bias gradient");
             assert!(
-                relative_diff(db(&grads_ours), db(&grads_burn)) < 1e-5,
+                relative_diff(db(&grads_ours), db(&grads_burn)) < case.tolerance,
                 "db differs"
             );
         }
         if case.input_grad {
             let dx_ours = x_ours.grad(&grads_ours).expect("an input gradient");
             let dx_burn = x_burn.grad(&grads_burn).expect("an input gradient");
-            assert!(relative_diff(dx_ours, dx_burn) < 1e-5, "dx differs");
+            assert!(
+                relative_diff(dx_ours, dx_burn) < case.tolerance,
+                "dx differs"
+            );
         } else {
             assert!(x_ours.grad(&grads_ours).is_none());
         }
@@ -2080,9 +2086,12 @@ mod convolution {
         };
         assert_eq!(check(pixel), [3, 16, 1, 1]);
         // Lab 2's widest layer (64 channels in and out): the rounding of the transforms grows
-        // with the channels summed, still within the tolerance.
+        // with the channels summed (6e-6 of the largest value on the AVX-512 host where this
+        // was written); twice the usual tolerance leaves room for another host's matrix
+        // kernels summing in another order, and a wrong transform is off by far more.
         let wide = Case {
             batch: 2,
+            tolerance: 2e-5,
             size: [16, 13],
             ..Case::new([64, 64], [3, 3], PaddingConfig2d::Same)
         };
