@@ -2361,11 +2361,19 @@ fn the_device_line_names_the_cpu_and_its_vector_instructions() {
 fn bench_counts_take_defaults_and_reject_bad_words() {
     use shared::train::throughput::counts;
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(counts(&words(&[]), [5, 20]).unwrap(), [5, 20]);
-    assert_eq!(counts(&words(&["3"]), [5, 20]).unwrap(), [3, 20]);
-    assert_eq!(counts(&words(&["3", "7"]), [5, 20]).unwrap(), [3, 7]);
+    let spec = [("repeats", 5), ("steps", 20)];
+    assert_eq!(counts(&words(&[]), spec).unwrap(), [5, 20]);
+    assert_eq!(counts(&words(&["3"]), spec).unwrap(), [3, 20]);
+    assert_eq!(counts(&words(&["3", "7"]), spec).unwrap(), [3, 7]);
     for bad in [&["x"][..], &["0"], &["3", "-1"], &["1", "2", "3"]] {
-        let error = counts(&words(bad), [5, 20]).unwrap_err().to_string();
-        assert!(error.contains("repeats"), "{error}");
+        let error = counts(&words(bad), spec).unwrap_err().to_string();
+        assert!(error.contains("[repeats] [steps]"), "{error}");
     }
+    // conv_layers takes one number: a second is an error, not silently ignored.
+    assert_eq!(counts(&words(&["9"]), [("repeats", 40)]).unwrap(), [9]);
+    let error = counts(&words(&["9", "2"]), [("repeats", 40)]).unwrap_err();
+    assert!(
+        error.to_string().contains("at most 1 number, [repeats]"),
+        "{error}"
+    );
 }

@@ -18,7 +18,7 @@ use shared::train::throughput;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [repeats, steps] = throughput::counts(&args, [5, 20])?;
+    let [repeats, steps] = throughput::counts(&args, [("repeats", 5), ("steps", 20)])?;
 
     let dir = samples_dir().join("cifar-10").join(cifar10::FOLDER);
     let data = cifar10::load_dir(&dir).context("the bundled CIFAR-10 sample")?;

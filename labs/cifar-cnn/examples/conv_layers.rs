@@ -26,14 +26,8 @@ const LAYERS: [(usize, usize, usize, bool); 4] = [
 ];
 
 fn main() -> anyhow::Result<()> {
-    let repeats: usize = match std::env::args().nth(1) {
-        Some(word) => word
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .with_context(|| format!("'{word}' is not a whole number > 0; usage: [repeats]"))?,
-        None => 40,
-    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [repeats] = shared::train::throughput::counts(&args, [("repeats", 40)])?;
     shared::keep_freed_memory(); // as every lab does
     let device = Device::flex().autodiff();
     device.seed(0);

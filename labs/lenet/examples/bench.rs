@@ -17,7 +17,7 @@ use shared::train::throughput;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [repeats, steps] = throughput::counts(&args, [5, 100])?;
+    let [repeats, steps] = throughput::counts(&args, [("repeats", 5), ("steps", 100)])?;
 
     let data = shared::mnist::load_dir(&samples_dir().join("mnist"))
         .context("the bundled MNIST sample")?;

@@ -9,19 +9,30 @@ use burn::tensor::Device;
 
 use super::{Batcher, Supervised};
 
-/// The bench examples' command line, `[repeats] [steps]`, each a whole number > 0, with
-/// `defaults` for what is left out; an error names the bad word.
-pub fn counts(args: &[String], defaults: [usize; 2]) -> anyhow::Result<[usize; 2]> {
+/// A bench example's command line: up to `N` whole numbers > 0, named and defaulted by
+/// `spec` (`[("repeats", 5), ("steps", 20)]` reads `[repeats] [steps]`); an error names the
+/// bad word and shows the usage.
+pub fn counts<const N: usize>(
+    args: &[String],
+    spec: [(&str, usize); N],
+) -> anyhow::Result<[usize; N]> {
+    let usage = spec
+        .iter()
+        .map(|(name, _)| format!("[{name}]"))
+        .collect::<Vec<_>>()
+        .join(" ");
     anyhow::ensure!(
-        args.len() <= 2,
-        "expected at most two numbers, [repeats] [steps]; got {} arguments",
+        args.len() <= N,
+        "expected at most {N} {}, {usage}; got {} arguments",
+        if N == 1 { "number" } else { "numbers" },
         args.len()
     );
-    let mut counts = defaults;
+    let mut counts = spec.map(|(_, default)| default);
     for (count, arg) in counts.iter_mut().zip(args) {
-        *count = arg.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-            anyhow::anyhow!("'{arg}' is not a whole number > 0; usage: [repeats] [steps]")
-        })?;
+        *count =
+            arg.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                anyhow::anyhow!("'{arg}' is not a whole number > 0; usage: {usage}")
+            })?;
     }
     Ok(counts)
 }
