@@ -58,11 +58,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = libmimalloc_sys::mi_option_use_numa_nodes - 1;
 
 /// Keeps the memory the program frees mapped until it exits, instead of handing it back to
-/// the system a second later (mimalloc's default). A training step frees and allocates the same large buffers again
-/// and again; handed back, each comes back as fresh pages the kernel must fault in and zero:
-/// about a tenth of a lab 2 step in `perf`, and lab 2 trained about 8 % faster without it
-/// (docs/benchmarks.md). Every lab calls this when it picks its device
-/// ([`device::select`]), and so do the benchmark examples.
+/// the system a second later (mimalloc's default). A training step frees and allocates the
+/// same large buffers again and again; handed back, each comes back as fresh pages the kernel
+/// must fault in and zero (8,619 page faults in a short lab 2 benchmark, 331 with this call;
+/// lab 2's steps were a few per cent faster with it, informal, docs/benchmarks.md). Every lab
+/// calls this when it picks its device ([`device::select`]), and so do the benchmark examples.
 pub fn keep_freed_memory() {
     // SAFETY: sets one integer option of the allocator (mimalloc stores it atomically); no
     // memory is passed.
