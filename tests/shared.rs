@@ -2071,6 +2071,13 @@ mod convolution {
             ..Case::new([20, 16], [3, 3], PaddingConfig2d::Explicit(2, 0, 1, 2))
         };
         assert_eq!(check(explicit), [7, 16, 10, 8]);
+        // Padding 3 below (more than the kernel reaches): output rows that read only zeros
+        // and the padding, and an input gradient whose own padding is 2 − 1 above.
+        let deep = Case {
+            batch: 2,
+            ..Case::new([16, 16], [3, 3], PaddingConfig2d::Explicit(1, 1, 3, 0))
+        };
+        assert_eq!(check(deep), [2, 16, 11, 7]);
         let one_image = Case {
             batch: 1,
             bias: false,
